@@ -1,0 +1,31 @@
+/** A value given to `HttpSession.set` that the serializer cannot store faithfully. */
+export class SessionAttributeError extends TypeError {
+  constructor(attribute: string, reason: string) {
+    super(`Session attribute "${attribute}" cannot be stored: ${reason}`);
+    this.name = 'SessionAttributeError';
+  }
+}
+
+/** A use of a session that was invalidated (Spring: IllegalStateException). */
+export class SessionInvalidatedError extends Error {
+  constructor(id: string) {
+    super(`Session ${id.slice(0, 6)}… was invalidated; it can no longer be used`);
+    this.name = 'SessionInvalidatedError';
+  }
+}
+
+/** The session store did not answer (Redis down, paused or timing out). Mapped to HTTP 503. */
+export class SessionStoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`Session store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'SessionStoreUnavailableError';
+  }
+}
+
+/** A bad option given to EnableRedisHttpSession.forRoot: thrown at start-up. */
+export class SessionOptionsError extends Error {
+  constructor(option: string, reason: string) {
+    super(`EnableRedisHttpSession: invalid option "${option}": ${reason}`);
+    this.name = 'SessionOptionsError';
+  }
+}

@@ -1,0 +1,298 @@
+import { SessionInvalidatedError, SessionAttributeError } from './errors.js';
+import { FlushMode } from './flush-mode.js';
+import { PRINCIPAL_NAME_INDEX_NAME, principalFromSerialized } from './principal.js';
+import { SaveMode } from './save-mode.js';
+import { deadlineOf, type SessionData, type SessionDelta } from './session-data.js';
+import { generateSessionId } from './session-id.js';
+import type { SessionSerializer } from './session-serializer.js';
+
+/** What a session needs from the repository that made it. */
+export interface SessionStore {
+  save(session: HttpSession<any>): Promise<boolean>;
+  deleteById(id: string): Promise<void>;
+}
+
+/** Behaviour shared by every session of one repository. */
+export interface SessionSettings {
+  flushMode: FlushMode;
+  saveMode: SaveMode;
+  serializer: SessionSerializer;
+  /** Largest serialized attribute value accepted by `set()`, in bytes (UTF-8). */
+  maxAttributeBytes: number;
+}
+
+/** Told about changes that the HTTP layer must reflect in a cookie or header at once. */
+export interface SessionChangeListener {
+  (session: HttpSession<any>): void;
+}
+
+type Attributes = Record<string, unknown>;
+
+/**
+ * A user's session (Spring's `Session`): attributes plus times, with change tracking so that a
+ * save writes only what changed. Attribute values are kept serialized as loaded and parsed on
+ * first `get`, so a request that reads one attribute does not parse the others.
+ */
+export class HttpSession<T extends Attributes = Record<string, any>> {
+  #id: string;
+  #storedId: string | undefined;
+  readonly #creationTime: number;
+  #lastAccessedTime: number;
+  #maxInactiveIntervalInSeconds: number;
+  #intervalChanged = false;
+  /** Serialized values as stored. */
+  readonly #stored: Map<string, string>;
+  /** Parsed (or newly set) values, by name. */
+  readonly #values = new Map<string, unknown>();
+  /** Names to write on the next save (set, removed, or read under ON_GET_ATTRIBUTE), with the change count when marked. */
+  readonly #dirty = new Map<string, number>();
+  #changeCount = 0;
+  #invalidated = false;
+  #pendingFlush: Promise<unknown> = Promise.resolve();
+  #flushError: unknown;
+  #changeListener: SessionChangeListener | undefined;
+
+  /** @internal Use `SessionRepository.createSession()` or `findById()`. */
+  constructor(
+    private readonly store: SessionStore,
+    private readonly settings: SessionSettings,
+    id: string | undefined,
+    data: SessionData,
+  ) {
+    this.#id = id ?? generateSessionId();
+    this.#storedId = id;
+    this.#creationTime = data.creationTime;
+    this.#lastAccessedTime = data.lastAccessedTime;
+    this.#maxInactiveIntervalInSeconds = data.maxInactiveIntervalInSeconds;
+    this.#stored = data.attributes;
+  }
+
+  get id(): string {
+    return this.#id;
+  }
+
+  /** True until the session has been stored once. */
+  get isNew(): boolean {
+    return this.#storedId === undefined;
+  }
+
+  get creationTime(): number {
+    return this.#creationTime;
+  }
+
+  get lastAccessedTime(): number {
+    return this.#lastAccessedTime;
+  }
+
+  /** Seconds without access before the session expires; negative: never; 0: at once. */
+  get maxInactiveIntervalInSeconds(): number {
+    return this.#maxInactiveIntervalInSeconds;
+  }
+
+  set maxInactiveIntervalInSeconds(seconds: number) {
+    this.assertUsable();
+    if (!Number.isInteger(seconds)) throw new RangeError(`maxInactiveIntervalInSeconds must be an integer, got ${seconds}`);
+    if (seconds === this.#maxInactiveIntervalInSeconds) return;
+    this.#maxInactiveIntervalInSeconds = seconds;
+    this.#intervalChanged = true;
+    this.changed();
+  }
+
+  get isExpired(): boolean {
+    return Date.now() >= deadlineOf(this.#lastAccessedTime, this.#maxInactiveIntervalInSeconds);
+  }
+
+  get isInvalidated(): boolean {
+    return this.#invalidated;
+  }
+
+  get<K extends keyof T & string>(name: K): T[K] | undefined {
+    this.assertUsable();
+    if (this.settings.saveMode === SaveMode.ON_GET_ATTRIBUTE && this.has(name)) this.markDirty(name);
+    if (this.#values.has(name)) return this.#values.get(name) as T[K];
+    const text = this.#stored.get(name);
+    if (text === undefined) return undefined;
+    const value = this.settings.serializer.deserialize(text, name);
+    this.#values.set(name, value);
+    return value as T[K];
+  }
+
+  /** Stores `value` under `name`; `undefined` removes the attribute. Throws at once for a value that cannot be stored. */
+  set<K extends keyof T & string>(name: K, value: T[K] | undefined): void {
+    this.assertUsable();
+    if (typeof name !== 'string' || name.length === 0) throw new SessionAttributeError(String(name), 'the name must be a non-empty string');
+    if (value === undefined) return this.remove(name);
+    const text = this.settings.serializer.serialize(value, name);
+    if (Buffer.byteLength(text) > this.settings.maxAttributeBytes) {
+      throw new SessionAttributeError(name, `its serialized size exceeds maxAttributeBytes (${this.settings.maxAttributeBytes})`);
+    }
+    this.#values.set(name, value);
+    this.markDirty(name);
+    this.changed();
+  }
+
+  remove(name: keyof T & string): void {
+    this.assertUsable();
+    if (!this.has(name)) return;
+    this.#values.set(name, undefined);
+    this.markDirty(name);
+    this.changed();
+  }
+
+  attributeNames(): string[] {
+    this.assertUsable();
+    const names = new Set(this.#stored.keys());
+    for (const [name, value] of this.#values) {
+      if (value === undefined) names.delete(name);
+      else names.add(name);
+    }
+    return [...names];
+  }
+
+  /** The principal name attribute, if set: the user this session belongs to. */
+  get principalName(): string | undefined {
+    const value = this.has(PRINCIPAL_NAME_INDEX_NAME) ? this.get(PRINCIPAL_NAME_INDEX_NAME as keyof T & string) : undefined;
+    return typeof value === 'string' && value.length > 0 ? value : undefined;
+  }
+
+  /**
+   * Gives the session a new id and keeps its data (session-fixation protection: call it on login).
+   * The old id stops working when the session is saved.
+   */
+  changeId(): string {
+    this.assertUsable();
+    this.#id = generateSessionId();
+    this.changed();
+    return this.#id;
+  }
+
+  /** Deletes the session everywhere; its cookie is cleared and its sockets are closed. */
+  async invalidate(): Promise<void> {
+    if (this.#invalidated) return;
+    this.#invalidated = true;
+    this.#changeListener?.(this);
+    await this.#pendingFlush.catch(() => undefined);
+    if (this.#storedId !== undefined) await this.store.deleteById(this.#storedId);
+  }
+
+  /**
+   * Writes pending changes now. Resolves to false when the session no longer exists in the
+   * store (invalidated or expired meanwhile): nothing is written then, the session is not revived.
+   */
+  async save(): Promise<boolean> {
+    if (this.#invalidated) return false;
+    await this.flushed();
+    return this.hasChanges() ? this.store.save(this) : true;
+  }
+
+  /** Resolves when IMMEDIATE writes have completed; rejects with the first that failed. */
+  async flushed(): Promise<void> {
+    await this.#pendingFlush;
+    if (this.#flushError !== undefined) {
+      const error = this.#flushError;
+      this.#flushError = undefined;
+      throw error;
+    }
+  }
+
+  /** True when a save would write something. */
+  hasChanges(): boolean {
+    if (this.#invalidated) return false;
+    if (this.isNew) return this.needsStoring();
+    return (
+      this.#dirty.size > 0 ||
+      this.#intervalChanged ||
+      this.#id !== this.#storedId ||
+      (this.settings.saveMode === SaveMode.ALWAYS && this.#stored.size > 0)
+    );
+  }
+
+  /** @internal Registers the HTTP layer's hook for cookie/header updates. */
+  onChange(listener: SessionChangeListener | undefined): void {
+    this.#changeListener = listener;
+  }
+
+  /** @internal The id under which the session is stored, if it is. */
+  get storedId(): string | undefined {
+    return this.#storedId;
+  }
+
+  /** @internal What the next save must write. */
+  delta(): SessionDelta {
+    const attributes = new Map<string, string | undefined>();
+    const names = this.settings.saveMode === SaveMode.ALWAYS || this.#id !== this.#storedId ? this.attributeNames() : [];
+    for (const name of new Set([...names, ...this.#dirty.keys()])) {
+      attributes.set(name, this.serializedValue(name));
+    }
+    const delta: SessionDelta = {
+      id: this.#id,
+      storedId: this.#storedId,
+      creationTime: this.#creationTime,
+      lastAccessedTime: this.#lastAccessedTime,
+      maxInactiveIntervalInSeconds: this.#maxInactiveIntervalInSeconds,
+      intervalChanged: this.#intervalChanged,
+      attributes,
+      changeCount: this.#changeCount,
+    };
+    if (attributes.has(PRINCIPAL_NAME_INDEX_NAME)) {
+      const deserialize = (text: string) => this.settings.serializer.deserialize(text, PRINCIPAL_NAME_INDEX_NAME);
+      const before = principalFromSerialized(this.#stored.get(PRINCIPAL_NAME_INDEX_NAME), deserialize);
+      const after = principalFromSerialized(attributes.get(PRINCIPAL_NAME_INDEX_NAME), deserialize);
+      if (before !== after || this.#id !== this.#storedId) delta.principalChange = { before, after };
+    }
+    return delta;
+  }
+
+  /** @internal Called by the repository once `delta` is stored. */
+  markSaved(delta: SessionDelta): void {
+    for (const [name, text] of delta.attributes) {
+      if (text === undefined) this.#stored.delete(name);
+      else this.#stored.set(name, text);
+    }
+    // A name changed again while this save was in flight stays dirty for the next one.
+    for (const name of delta.attributes.keys()) {
+      if ((this.#dirty.get(name) ?? 0) <= delta.changeCount) this.#dirty.delete(name);
+    }
+    this.#storedId = delta.id;
+    if (delta.intervalChanged) this.#intervalChanged = false;
+  }
+
+  /** @internal Called by the repository when the session turned out to be gone from the store. */
+  markGone(): void {
+    this.#invalidated = true;
+  }
+
+  private has(name: string): boolean {
+    return this.#values.has(name) ? this.#values.get(name) !== undefined : this.#stored.has(name);
+  }
+
+  private markDirty(name: string): void {
+    this.#dirty.set(name, ++this.#changeCount);
+  }
+
+  private serializedValue(name: string): string | undefined {
+    if (!this.#values.has(name)) return this.#stored.get(name);
+    const value = this.#values.get(name);
+    return value === undefined ? undefined : this.settings.serializer.serialize(value, name);
+  }
+
+  /** A new session is stored only once something was written to it. */
+  private needsStoring(): boolean {
+    return this.#dirty.size > 0 || this.#intervalChanged;
+  }
+
+  private changed(): void {
+    this.#changeListener?.(this);
+    if (this.settings.flushMode === FlushMode.IMMEDIATE) {
+      this.#pendingFlush = this.#pendingFlush
+        .then(() => (this.hasChanges() ? this.store.save(this) : true))
+        .catch((error: unknown) => {
+          this.#flushError ??= error;
+        });
+    }
+  }
+
+  private assertUsable(): void {
+    if (this.#invalidated) throw new SessionInvalidatedError(this.#id);
+  }
+}

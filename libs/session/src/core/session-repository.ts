@@ -1,0 +1,39 @@
+import type { HttpSession } from './http-session.js';
+
+/**
+ * Where sessions live (Spring's `FindByIndexNameSessionRepository`). Injectable; the module binds
+ * it to the Redis or the in-memory implementation according to the `store` option.
+ */
+export abstract class SessionRepository {
+  /** A new session, not stored until something is written to it and it is saved. */
+  abstract createSession<T extends Record<string, any> = Record<string, any>>(): HttpSession<T>;
+
+  /**
+   * The live session with this id, or undefined (unknown, malformed, expired or deleted).
+   * By default the lookup also refreshes the session's idle timer, in the same round trip;
+   * pass `{ touch: false }` for an administrative look that must not keep the session alive.
+   */
+  abstract findById<T extends Record<string, any> = Record<string, any>>(
+    id: string,
+    options?: { touch?: boolean },
+  ): Promise<HttpSession<T> | undefined>;
+
+  /**
+   * Writes what changed. Resolves to false, writing nothing, when the session was deleted or
+   * expired since it was loaded: a save never brings a session back.
+   */
+  abstract save(session: HttpSession<any>): Promise<boolean>;
+
+  /** Deletes the session; a `deleted` event follows on every instance. Unknown ids are ignored. */
+  abstract deleteById(id: string): Promise<void>;
+
+  /** The live sessions whose `PRINCIPAL_NAME_INDEX_NAME` attribute equals `principalName`. */
+  abstract findByPrincipalName(principalName: string): Promise<HttpSession[]>;
+
+  /** Deletes every session of a principal ("log this user out everywhere"); resolves to how many. */
+  async deleteByPrincipalName(principalName: string): Promise<number> {
+    const sessions = await this.findByPrincipalName(principalName);
+    await Promise.all(sessions.map((session) => this.deleteById(session.id)));
+    return sessions.length;
+  }
+}

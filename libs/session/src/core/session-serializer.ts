@@ -1,0 +1,70 @@
+import { SessionAttributeError } from './errors.js';
+
+/**
+ * Turns attribute values into the strings stored in the session hash and back.
+ * Pluggable through the `serializer` option; the default is {@link JsonSessionSerializer}.
+ */
+export interface SessionSerializer {
+  /** Throws {@link SessionAttributeError} for a value it cannot store faithfully. */
+  serialize(value: unknown, attribute: string): string;
+  deserialize(text: string, attribute: string): unknown;
+}
+
+/**
+ * JSON, strictly: a value is accepted only if it comes back exactly as it went in.
+ * Refused at `set()`: functions, symbols, BigInt, NaN/Infinity, cycles, `undefined` in arrays,
+ * and objects that JSON would flatten silently (Date, Map, Set, class instances...).
+ */
+export class JsonSessionSerializer implements SessionSerializer {
+  serialize(value: unknown, attribute: string): string {
+    assertJsonSafe(value, attribute, '', new Set());
+    return JSON.stringify(value);
+  }
+
+  deserialize(text: string): unknown {
+    return JSON.parse(text);
+  }
+}
+
+function assertJsonSafe(value: unknown, attribute: string, path: string, ancestors: Set<object>): void {
+  const fail = (reason: string): never => {
+    throw new SessionAttributeError(attribute, path ? `${reason} at ${path}` : reason);
+  };
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) fail(`${value} is not representable in JSON`);
+      return;
+    case 'undefined':
+      return fail('undefined is not a value (use remove() to delete an attribute)');
+    case 'function':
+    case 'symbol':
+    case 'bigint':
+      return fail(`a ${typeof value} is not serializable`);
+  }
+  if (value === null) return;
+  const object = value as object;
+  if (ancestors.has(object)) fail('the value is cyclic');
+  if (Array.isArray(object)) {
+    ancestors.add(object);
+    for (let i = 0; i < object.length; i++) {
+      if (object[i] === undefined) fail(`undefined (or a hole) in an array would become null`);
+      assertJsonSafe(object[i], attribute, `${path}[${i}]`, ancestors);
+    }
+    ancestors.delete(object);
+    return;
+  }
+  const proto = Object.getPrototypeOf(object);
+  if (proto !== Object.prototype && proto !== null) {
+    const kind = object.constructor?.name ?? 'object';
+    fail(`a ${kind} would not come back as a ${kind} (store a plain object, or an ISO string for a Date)`);
+  }
+  ancestors.add(object);
+  for (const key of Object.keys(object)) {
+    const child = (object as Record<string, unknown>)[key];
+    if (child !== undefined) assertJsonSafe(child, attribute, `${path}.${key}`, ancestors);
+  }
+  ancestors.delete(object);
+}

@@ -1,0 +1,15 @@
+export { EnableRedisHttpSession } from './session.module.js';
+export type { SessionModuleOptions, SessionCookieOptions, SessionWebSocketOptions, SameSite } from './session-options.js';
+export { SESSION_OPTIONS } from './session.constants.js';
+
+export { HttpSession } from './core/http-session.js';
+export { SessionRepository } from './core/session-repository.js';
+export { SessionEvents, type SessionEvent, type SessionEventType } from './core/session-events.js';
+export { FlushMode } from './core/flush-mode.js';
+export { SaveMode } from './core/save-mode.js';
+export { PRINCIPAL_NAME_INDEX_NAME } from './core/principal.js';
+export { JsonSessionSerializer, type SessionSerializer } from './core/session-serializer.js';
+export { SessionAttributeError, SessionInvalidatedError, SessionStoreUnavailableError, SessionOptionsError } from './core/errors.js';
+export { generateSessionId, isValidSessionId } from './core/session-id.js';
+export { InMemorySessionRepository } from './memory/in-memory-session-repository.js';
+export { RedisSessionRepository } from './redis/redis-session-repository.js';

@@ -1,0 +1,140 @@
+import { BaseSessionRepository } from '../core/base-session-repository.js';
+import type { HttpSession, SessionSettings } from '../core/http-session.js';
+import { PRINCIPAL_NAME_INDEX_NAME, principalFromSerialized } from '../core/principal.js';
+import { deadlineOf, type SessionData } from '../core/session-data.js';
+import type { SessionEvents, SessionEventType } from '../core/session-events.js';
+import { isValidSessionId } from '../core/session-id.js';
+
+interface StoredSession extends SessionData {
+  timer?: NodeJS.Timeout;
+}
+
+/** setTimeout's limit; longer deadlines are re-armed when the timer fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Sessions in this process's memory, with the Redis repository's contract and events (local
+ * to the process). Expired sessions are removed by timers, not only skipped on read.
+ */
+export class InMemorySessionRepository extends BaseSessionRepository {
+  readonly #sessions = new Map<string, StoredSession>();
+  readonly #principals = new Map<string, Set<string>>();
+
+  constructor(
+    settings: SessionSettings,
+    maxInactiveIntervalInSeconds: number,
+    private readonly events?: SessionEvents,
+  ) {
+    super(settings, maxInactiveIntervalInSeconds);
+  }
+
+  /** How many sessions are held (for tests and diagnostics). */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  async findById<T extends Record<string, any>>(id: string, options: { touch?: boolean } = {}): Promise<HttpSession<T> | undefined> {
+    if (!isValidSessionId(id)) return undefined;
+    const stored = this.#sessions.get(id);
+    if (!stored) return undefined;
+    if (Date.now() >= deadlineOf(stored.lastAccessedTime, stored.maxInactiveIntervalInSeconds)) {
+      this.end(id, 'expired');
+      return undefined;
+    }
+    if (options.touch ?? true) {
+      stored.lastAccessedTime = Date.now();
+      this.arm(id, stored);
+    }
+    return this.restore<T>(id, { ...stored, attributes: new Map(stored.attributes) });
+  }
+
+  async save(session: HttpSession<any>): Promise<boolean> {
+    const delta = session.delta();
+    let stored: StoredSession | undefined;
+    if (delta.storedId === undefined) {
+      stored = {
+        creationTime: delta.creationTime,
+        lastAccessedTime: delta.lastAccessedTime,
+        maxInactiveIntervalInSeconds: delta.maxInactiveIntervalInSeconds,
+        attributes: new Map(),
+      };
+    } else {
+      stored = this.#sessions.get(delta.storedId);
+      if (!stored || Date.now() >= deadlineOf(stored.lastAccessedTime, stored.maxInactiveIntervalInSeconds)) {
+        session.markGone();
+        return false;
+      }
+      this.#sessions.delete(delta.storedId);
+      this.unindex(delta.storedId, stored);
+    }
+    for (const [name, text] of delta.attributes) {
+      if (text === undefined) stored.attributes.delete(name);
+      else stored.attributes.set(name, text);
+    }
+    stored.maxInactiveIntervalInSeconds = delta.maxInactiveIntervalInSeconds;
+    this.#sessions.set(delta.id, stored);
+    this.index(delta.id, stored);
+    this.arm(delta.id, stored);
+    session.markSaved(delta);
+    if (delta.storedId === undefined) this.events?.emit({ type: 'created', sessionId: delta.id, principalName: this.principalOf(stored) });
+    return true;
+  }
+
+  async deleteById(id: string): Promise<void> {
+    if (this.#sessions.has(id)) this.end(id, 'deleted');
+  }
+
+  async findByPrincipalName(principalName: string): Promise<HttpSession[]> {
+    const ids = [...(this.#principals.get(principalName) ?? [])];
+    const sessions = await Promise.all(ids.map((id) => this.findById(id, { touch: false })));
+    return sessions.filter((session): session is HttpSession => session !== undefined);
+  }
+
+  /** Stops every timer; the repository keeps working but nothing expires by itself any more. */
+  close(): void {
+    for (const stored of this.#sessions.values()) clearTimeout(stored.timer);
+  }
+
+  private end(id: string, type: SessionEventType): void {
+    const stored = this.#sessions.get(id);
+    if (!stored) return;
+    clearTimeout(stored.timer);
+    this.#sessions.delete(id);
+    this.unindex(id, stored);
+    this.events?.emit({ type, sessionId: id, principalName: this.principalOf(stored) });
+  }
+
+  /** Schedules the session's expiry at its deadline (timers are unref'd: they never keep the process alive). */
+  private arm(id: string, stored: StoredSession): void {
+    clearTimeout(stored.timer);
+    const deadline = deadlineOf(stored.lastAccessedTime, stored.maxInactiveIntervalInSeconds);
+    if (deadline === Infinity) return;
+    const delay = Math.max(0, deadline - Date.now());
+    stored.timer = setTimeout(() => {
+      if (Date.now() >= deadlineOf(stored.lastAccessedTime, stored.maxInactiveIntervalInSeconds)) this.end(id, 'expired');
+      else this.arm(id, stored);
+    }, Math.min(delay, MAX_TIMER_MS)).unref();
+  }
+
+  private principalOf(stored: SessionData): string | undefined {
+    return principalFromSerialized(stored.attributes.get(PRINCIPAL_NAME_INDEX_NAME), (text) =>
+      this.settings.serializer.deserialize(text, PRINCIPAL_NAME_INDEX_NAME),
+    );
+  }
+
+  private index(id: string, stored: SessionData): void {
+    const principal = this.principalOf(stored);
+    if (principal === undefined) return;
+    let ids = this.#principals.get(principal);
+    if (!ids) this.#principals.set(principal, (ids = new Set()));
+    ids.add(id);
+  }
+
+  private unindex(id: string, stored: SessionData): void {
+    const principal = this.principalOf(stored);
+    if (principal === undefined) return;
+    const ids = this.#principals.get(principal);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#principals.delete(principal);
+  }
+}

@@ -1,0 +1,126 @@
+import { Logger } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import type { SessionEvent, SessionEvents } from '../core/session-events.js';
+import { isValidSessionId } from '../core/session-id.js';
+import { decodeEventMessage } from './session-event-message.js';
+import type { RedisSessionRepository } from './redis-session-repository.js';
+
+/** An ended session is remembered this long, so that its end is reported once whichever source tells first. */
+const DEDUPE_WINDOW_MS = 30_000;
+/** Flags we need: K (keyspace channel), g (generic: del), x (expired). */
+const REQUIRED_FLAGS = ['K', 'g', 'x'];
+
+/**
+ * Turns what Redis tells into SessionEvents, on every instance:
+ * - the library's own messages on `<namespace>:event` (created, deleted, expired: published in the
+ *   same script that made the change, so every instance hears of every change);
+ * - keyspace notifications for this namespace's session keys, to see deletions and expiries that
+ *   happened outside the library (an operator's DEL, Redis' own TTL), when the server has them on.
+ * Both may tell of the same end: it is reported once.
+ */
+export class RedisEventListener {
+  readonly #logger = new Logger('SessionModule');
+  readonly #recentlyEnded = new Map<string, number>();
+  readonly #subscribers: Redis[] = [];
+  #warnedAboutConfig = false;
+
+  constructor(
+    private readonly repository: RedisSessionRepository,
+    private readonly events: SessionEvents,
+    private readonly configureNotifications: boolean,
+    private readonly onEvent?: (event: SessionEvent) => void,
+  ) {}
+
+  /** Subscribes; resolves once the subscriptions are in place. */
+  async start(): Promise<void> {
+    const client = this.repository.client as Redis | Cluster;
+    const nodes = 'isCluster' in client && client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
+    const db = nodes[0]?.options.db ?? 0;
+    await Promise.all(
+      nodes.map(async (node, i) => {
+        if (this.configureNotifications) {
+          node.on('ready', () => void this.enableNotifications(node));
+          if (node.status === 'ready') await this.enableNotifications(node);
+        }
+        const subscriber = node.duplicate({ lazyConnect: false, enableAutoPipelining: false });
+        subscriber.on('error', () => undefined); // reconnects by itself; commands report errors where they matter
+        this.#subscribers.push(subscriber);
+        subscriber.on('message', (_channel: string, message: string) => this.onOwnMessage(message));
+        subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.onKeyspaceMessage(channel, message));
+        const patterns = [this.repository.keys.sessionKeyspacePattern(db)];
+        // Cluster PUBLISH reaches every node: listen for our own messages on one node only.
+        await Promise.all([subscriber.psubscribe(...patterns), i === 0 ? subscriber.subscribe(this.repository.keys.eventChannel) : undefined]);
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#subscribers.map((subscriber) => subscriber.quit().catch(() => subscriber.disconnect())));
+    this.#subscribers.length = 0;
+  }
+
+  private onOwnMessage(message: string): void {
+    const decoded = decodeEventMessage(message);
+    if (!decoded || !isValidSessionId(decoded.id)) return;
+    this.report({ type: decoded.type, sessionId: decoded.id, principalName: this.repository.principalOf(decoded.storedPrincipal) });
+  }
+
+  /** A session key was deleted or expired by Redis itself, or by someone other than the library. */
+  private onKeyspaceMessage(channel: string, event: string): void {
+    if (event !== 'del' && event !== 'expired') return;
+    const key = channel.slice(channel.indexOf(':') + 1);
+    const id = this.repository.keys.idOfSessionKey(key);
+    if (!id || !isValidSessionId(id) || this.#recentlyEnded.has(id)) return;
+    const type = event === 'del' ? 'deleted' : 'expired';
+    const { client, keys } = this.repository;
+    const shard = keys.shardOf(id);
+    // Take it out of the indexes (atomically: one instance does it), then report it.
+    client
+      .sessionForget(keys.expirations(shard), keys.expiringPrincipals(shard), id)
+      .then(async (principal) => {
+        if (principal) await client.srem(keys.principalIndex(principal), id);
+        return principal || undefined;
+      })
+      .catch(() => undefined)
+      .then((principalName) => this.report({ type, sessionId: id, principalName }));
+  }
+
+  private report(event: SessionEvent): void {
+    if (event.type !== 'created') {
+      if (this.#recentlyEnded.has(event.sessionId)) return;
+      this.rememberEnded(event.sessionId);
+    }
+    if (event.principalName === undefined) delete event.principalName;
+    this.events.emit(event);
+    this.onEvent?.(event);
+  }
+
+  private rememberEnded(id: string): void {
+    const now = Date.now();
+    this.#recentlyEnded.set(id, now);
+    // Entries are in insertion (= time) order: drop the old ones from the front.
+    for (const [oldId, at] of this.#recentlyEnded) {
+      if (now - at < DEDUPE_WINDOW_MS) break;
+      this.#recentlyEnded.delete(oldId);
+    }
+  }
+
+  /** Adds the flags we need to the server's setting (kept across restarts: re-run on every reconnect). */
+  private async enableNotifications(node: Redis): Promise<void> {
+    try {
+      const [, current = ''] = (await node.config('GET', 'notify-keyspace-events')) as string[];
+      const expanded = current.includes('A') ? current + 'g$lshzxet' : current;
+      const missing = REQUIRED_FLAGS.filter((flag) => !expanded.includes(flag));
+      if (missing.length > 0) await node.config('SET', 'notify-keyspace-events', current + missing.join(''));
+    } catch (error) {
+      if (this.#warnedAboutConfig) return;
+      this.#warnedAboutConfig = true;
+      this.#logger.warn(
+        `Could not enable keyspace notifications (${error instanceof Error ? error.message : String(error)}). ` +
+          'Sessions still expire on time and their events still fire, but deletions made outside this library ' +
+          '(e.g. an operator\'s DEL) go unnoticed until the session\'s deadline. To see them, set ' +
+          '"notify-keyspace-events Kgx" in the Redis server configuration (managed Redis: its parameter group).',
+      );
+    }
+  }
+}

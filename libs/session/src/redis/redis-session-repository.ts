@@ -1,0 +1,210 @@
+import type { Cluster, Redis } from 'ioredis';
+import { BaseSessionRepository } from '../core/base-session-repository.js';
+import { SessionStoreUnavailableError } from '../core/errors.js';
+import type { HttpSession, SessionSettings } from '../core/http-session.js';
+import { PRINCIPAL_NAME_INDEX_NAME } from '../core/principal.js';
+import type { SessionData, SessionDelta } from '../core/session-data.js';
+import { isValidSessionId } from '../core/session-id.js';
+import type { RedisKeys } from './redis-keys.js';
+import { encodeEventMessage } from './session-event-message.js';
+import { withSessionScripts, type ScriptedClient } from './session-scripts.js';
+
+const ATTRIBUTE_PREFIX = 'sessionAttr:';
+const PRINCIPAL_FIELD = ATTRIBUTE_PREFIX + PRINCIPAL_NAME_INDEX_NAME;
+
+/**
+ * Sessions in Redis, one hash each with Spring's field names (Spring's RedisIndexedSessionRepository,
+ * without its extra round trips): a lookup loads and touches in one script; a save writes only the
+ * delta in one script and never revives a session deleted or expired meanwhile.
+ */
+export class RedisSessionRepository extends BaseSessionRepository {
+  readonly client: ScriptedClient;
+  /** A Cluster cannot rename across slots: there, a changed id is copied, then the old key deleted. */
+  readonly #isCluster: boolean;
+
+  constructor(
+    client: Redis | Cluster,
+    readonly keys: RedisKeys,
+    settings: SessionSettings,
+    maxInactiveIntervalInSeconds: number,
+  ) {
+    super(settings, maxInactiveIntervalInSeconds);
+    this.client = withSessionScripts(client);
+    this.#isCluster = 'isCluster' in client && client.isCluster === true;
+  }
+
+  async findById<T extends Record<string, any>>(id: string, options: { touch?: boolean } = {}): Promise<HttpSession<T> | undefined> {
+    if (!isValidSessionId(id)) return undefined;
+    const flat = await this.call(this.client.sessionLoad(this.keys.session(id), Date.now(), (options.touch ?? true) ? '1' : '0'));
+    const data = flat ? parseHash(flat) : undefined;
+    return data ? this.restore<T>(id, data) : undefined;
+  }
+
+  async save(session: HttpSession<any>): Promise<boolean> {
+    const delta = session.delta();
+    const isNew = delta.storedId === undefined;
+    if (isNew && delta.maxInactiveIntervalInSeconds === 0) return false; // expired at once: nothing to keep
+    const renamed = !isNew && delta.id !== delta.storedId;
+    if (renamed && this.#isCluster) return this.saveUnderNewIdAcrossSlots(session, delta);
+
+    const mode = isNew ? 'new' : renamed ? 'rename' : 'update';
+    const keys = renamed ? [this.keys.session(delta.id), this.keys.session(delta.storedId!)] : [this.keys.session(delta.id)];
+    const written = this.client.sessionSave(keys.length, ...keys, ...this.saveArguments(mode, delta));
+    // A new session is filed in the expiry index in the same round trip.
+    const filed = isNew ? this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds) : undefined;
+    const [result] = await this.call(Promise.all([written, filed]));
+    if (result === -1) throw new Error('Session id collision: a freshly generated id already exists');
+    if (result === 0) {
+      session.markGone();
+      return false;
+    }
+    await this.call(this.updateIndexes(delta, renamed, isNew));
+    session.markSaved(delta);
+    return true;
+  }
+
+  async deleteById(id: string): Promise<void> {
+    if (!isValidSessionId(id)) return;
+    const storedPrincipal = await this.call(
+      this.client.sessionDelete(this.keys.session(id), this.keys.eventChannel, encodeEventMessage('deleted', id), PRINCIPAL_FIELD),
+    );
+    if (storedPrincipal === null) return;
+    await this.call(this.unfile(id, this.principalOf(storedPrincipal)));
+  }
+
+  async findByPrincipalName(principalName: string): Promise<HttpSession[]> {
+    const indexKey = this.keys.principalIndex(principalName);
+    const ids = await this.call(this.client.smembers(indexKey));
+    const sessions = await Promise.all(ids.map((id) => this.findById(id, { touch: false })));
+    // Ids of sessions that ended while no instance could clean up: drop them now.
+    const stale = ids.filter((_, i) => sessions[i] === undefined);
+    if (stale.length > 0) await this.call(this.client.srem(indexKey, ...stale));
+    return sessions.filter((session): session is HttpSession => session !== undefined);
+  }
+
+  /** @internal For the expiry sweeper: drops an ended session's index entries. */
+  unfile(id: string, principal: string | undefined): Promise<unknown> {
+    const shard = this.keys.shardOf(id);
+    return Promise.all([
+      this.client.zrem(this.keys.expirations(shard), id),
+      this.client.hdel(this.keys.expiringPrincipals(shard), id),
+      principal === undefined ? undefined : this.client.srem(this.keys.principalIndex(principal), id),
+    ]);
+  }
+
+  /** @internal The principal name held by a stored attribute value. */
+  principalOf(storedValue: string | null | undefined): string | undefined {
+    if (!storedValue) return undefined;
+    try {
+      const value = this.settings.serializer.deserialize(storedValue, PRINCIPAL_NAME_INDEX_NAME);
+      return typeof value === 'string' && value.length > 0 ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** @internal The stored form of a principal name, as event messages carry it. */
+  storedPrincipal(principal: string | undefined): string {
+    return principal === undefined ? '' : this.settings.serializer.serialize(principal, PRINCIPAL_NAME_INDEX_NAME);
+  }
+
+  private saveArguments(mode: string, delta: SessionDelta): (string | number)[] {
+    const sets: string[] = [];
+    const deletes: string[] = [];
+    for (const [name, text] of delta.attributes) {
+      if (text === undefined) deletes.push(ATTRIBUTE_PREFIX + name);
+      else sets.push(ATTRIBUTE_PREFIX + name, text);
+    }
+    const principal = delta.attributes.get(PRINCIPAL_NAME_INDEX_NAME) ?? '';
+    const interval = mode === 'new' || delta.intervalChanged ? String(delta.maxInactiveIntervalInSeconds) : '';
+    return [
+      mode,
+      this.keys.eventChannel,
+      encodeEventMessage('created', delta.id, principal),
+      encodeEventMessage('expired', delta.id, principal),
+      interval,
+      delta.creationTime,
+      delta.lastAccessedTime,
+      sets.length / 2,
+      ...sets,
+      ...deletes,
+    ];
+  }
+
+  /** Keeps the expiry index and the principal index in step after a successful save. */
+  private async updateIndexes(delta: SessionDelta, renamed: boolean, isNew: boolean): Promise<void> {
+    const work: Promise<unknown>[] = [];
+    if (renamed) {
+      work.push(this.unfile(delta.storedId!, delta.principalChange?.before));
+      work.push(this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds));
+    } else if (delta.intervalChanged && !isNew) {
+      // The deadline may now be earlier than the filed one: file it again (the index is only ever early, never late).
+      work.push(this.fileDeadline(delta.id, Date.now(), delta.maxInactiveIntervalInSeconds));
+    }
+    const change = delta.principalChange;
+    if (change) {
+      const shard = this.keys.shardOf(delta.id);
+      if (change.before !== undefined) work.push(this.client.srem(this.keys.principalIndex(change.before), delta.storedId ?? delta.id));
+      if (change.after !== undefined) {
+        work.push(this.client.sadd(this.keys.principalIndex(change.after), delta.id));
+        work.push(this.client.hset(this.keys.expiringPrincipals(shard), delta.id, change.after));
+      } else {
+        work.push(this.client.hdel(this.keys.expiringPrincipals(shard), delta.id));
+      }
+    }
+    if (work.length > 0) await Promise.all(work);
+  }
+
+  private fileDeadline(id: string, from: number, intervalSeconds: number): Promise<unknown> {
+    const shardKey = this.keys.expirations(this.keys.shardOf(id));
+    return intervalSeconds < 0 ? this.client.zrem(shardKey, id) : this.client.zadd(shardKey, from + intervalSeconds * 1000, id);
+  }
+
+  /**
+   * Cluster: the old and new keys live in different slots, so no script can rename atomically.
+   * The whole session is written under the new id first, then the old key is removed: at every
+   * moment at least one id works, and loads never see a half-written session.
+   */
+  private async saveUnderNewIdAcrossSlots(session: HttpSession<any>, delta: SessionDelta): Promise<boolean> {
+    const oldKey = this.keys.session(delta.storedId!);
+    const exists = await this.call(this.client.exists(oldKey));
+    if (exists === 0) {
+      session.markGone();
+      return false;
+    }
+    const full: SessionDelta = { ...delta, intervalChanged: true };
+    const written = await this.call(this.client.sessionSave(1, this.keys.session(delta.id), ...this.saveArguments('new', full)));
+    if (written === -1) throw new Error('Session id collision: a freshly generated id already exists');
+    await this.call(Promise.all([this.client.del(oldKey), this.updateIndexes(delta, true, false)]));
+    session.markSaved(delta);
+    return true;
+  }
+
+  /** Redis errors become SessionStoreUnavailableError (HTTP 503); bugs stay what they are. */
+  private async call<R>(operation: Promise<R>): Promise<R> {
+    try {
+      return await operation;
+    } catch (error) {
+      if (error instanceof Error && /collision/.test(error.message)) throw error;
+      throw new SessionStoreUnavailableError(error);
+    }
+  }
+}
+
+/** Reads Spring's hash layout; anything that is not a well-formed session counts as absent. */
+function parseHash(flat: string[]): SessionData | undefined {
+  let creationTime = NaN;
+  let lastAccessedTime = NaN;
+  let maxInactiveIntervalInSeconds = NaN;
+  const attributes = new Map<string, string>();
+  for (let i = 0; i < flat.length; i += 2) {
+    const field = flat[i];
+    const value = flat[i + 1];
+    if (field.startsWith(ATTRIBUTE_PREFIX)) attributes.set(field.slice(ATTRIBUTE_PREFIX.length), value);
+    else if (field === 'creationTime') creationTime = Number(value);
+    else if (field === 'lastAccessedTime') lastAccessedTime = Number(value);
+    else if (field === 'maxInactiveInterval') maxInactiveIntervalInSeconds = Number(value);
+  }
+  if (!Number.isFinite(creationTime) || !Number.isFinite(lastAccessedTime) || !Number.isInteger(maxInactiveIntervalInSeconds)) return undefined;
+  return { creationTime, lastAccessedTime, maxInactiveIntervalInSeconds, attributes };
+}

@@ -1,0 +1,132 @@
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * The Lua scripts that keep each session operation to one round trip and atomic. Each touches the
+ * keys of one session only (one Cluster slot). Times come from the caller (epoch ms), as Spring.
+ */
+
+/** KEYS[1] session; ARGV now, touch ('1'|'0'). Returns the hash as a flat array, or nil if gone or past its deadline. */
+const LOAD = `
+local h = redis.call('HGETALL', KEYS[1])
+if #h == 0 then return false end
+local now = tonumber(ARGV[1])
+local last, interval, lastIndex
+for i = 1, #h, 2 do
+  if h[i] == 'lastAccessedTime' then last = tonumber(h[i + 1]); lastIndex = i + 1
+  elseif h[i] == 'maxInactiveInterval' then interval = tonumber(h[i + 1]) end
+end
+if not last or not interval then return false end
+if interval >= 0 and last + interval * 1000 <= now then return false end
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[1], 'lastAccessedTime', ARGV[1])
+  if interval > 0 then redis.call('PEXPIRE', KEYS[1], interval * 1000) end
+  h[lastIndex] = ARGV[1]
+end
+return h
+`;
+
+/**
+ * Writes a session's delta. KEYS[1] the session's key; KEYS[2] (mode 'rename') its old key.
+ * ARGV: mode ('new'|'update'|'rename'), event channel, created-event payload, expired-event payload,
+ * interval ('' = unchanged), creationTime, lastAccessedTime, n, then n field/value pairs, then fields to delete.
+ * Returns 1 when written, 0 when the session is gone (nothing written: no resurrection), -1 when a new id is taken.
+ */
+const SAVE = `
+local key = KEYS[1]
+local mode = ARGV[1]
+if mode == 'new' then
+  if redis.call('EXISTS', key) == 1 then return -1 end
+elseif mode == 'rename' then
+  if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+  if redis.call('EXISTS', key) == 1 then return -1 end
+  redis.call('RENAME', KEYS[2], key)
+elseif redis.call('EXISTS', key) == 0 then
+  return 0
+end
+local n = tonumber(ARGV[8])
+local fields = {}
+if mode == 'new' then
+  fields = {'creationTime', ARGV[6], 'lastAccessedTime', ARGV[7], 'maxInactiveInterval', ARGV[5]}
+elseif ARGV[5] ~= '' then
+  fields = {'maxInactiveInterval', ARGV[5]}
+end
+for i = 9, 8 + 2 * n, 2 do
+  fields[#fields + 1] = ARGV[i]
+  fields[#fields + 1] = ARGV[i + 1]
+end
+if #fields > 0 then redis.call('HSET', key, unpack(fields)) end
+if #ARGV > 8 + 2 * n then redis.call('HDEL', key, unpack(ARGV, 9 + 2 * n)) end
+if ARGV[5] ~= '' then
+  local interval = tonumber(ARGV[5])
+  if interval == 0 then
+    redis.call('PUBLISH', ARGV[2], ARGV[4])
+    redis.call('DEL', key)
+    return 1
+  elseif interval < 0 then
+    redis.call('PERSIST', key)
+  else
+    redis.call('PEXPIRE', key, interval * 1000)
+  end
+end
+if mode == 'new' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return 1
+`;
+
+/**
+ * KEYS[1] session; ARGV event channel, deleted-event payload (the principal's stored value is appended), principal field.
+ * Publishes before deleting, so that listeners see our event ahead of the keyspace 'del'.
+ * Returns the principal attribute's stored value ('' if none), or nil if the session did not exist.
+ */
+const DELETE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local principal = redis.call('HGET', KEYS[1], ARGV[3]) or ''
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. principal)
+redis.call('DEL', KEYS[1])
+return principal
+`;
+
+/**
+ * KEYS[1] a shard of the expiry index; ARGV now, batch size, lease ms.
+ * Claims up to a batch of due ids by filing them again a lease later, so that concurrent sweepers
+ * on other instances skip them, and a sweeper that dies mid-batch is retried after the lease.
+ */
+const CLAIM_DUE = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local later = tonumber(ARGV[1]) + tonumber(ARGV[3])
+for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], later, id) end
+return due
+`;
+
+/**
+ * KEYS[1] shard; KEYS[2] shard's principal map; ARGV id.
+ * Removes a gone session from its shard; returns its principal name ('' if none), or nil if
+ * another instance (or a deletion) removed it first, so that each expiry is reported once.
+ */
+const FORGET = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return false end
+local principal = redis.call('HGET', KEYS[2], ARGV[1]) or ''
+redis.call('HDEL', KEYS[2], ARGV[1])
+return principal
+`;
+
+export interface SessionScriptCommands {
+  sessionLoad(key: string, now: number, touch: '1' | '0'): Promise<string[] | null>;
+  sessionSave(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  sessionDelete(key: string, channel: string, payloadPrefix: string, principalField: string): Promise<string | null>;
+  sessionClaimDue(shardKey: string, now: number, batch: number, leaseMs: number): Promise<string[]>;
+  sessionForget(shardKey: string, principalsKey: string, id: string): Promise<string | null>;
+}
+
+export type ScriptedClient = (Redis | Cluster) & SessionScriptCommands;
+
+/** Registers the scripts on a client (ioredis sends EVALSHA, and the source once when Redis lacks it). */
+export function withSessionScripts(client: Redis | Cluster): ScriptedClient {
+  const scripted = client as ScriptedClient;
+  if (typeof scripted.sessionLoad === 'function') return scripted;
+  client.defineCommand('sessionLoad', { numberOfKeys: 1, lua: LOAD });
+  client.defineCommand('sessionSave', { lua: SAVE });
+  client.defineCommand('sessionDelete', { numberOfKeys: 1, lua: DELETE });
+  client.defineCommand('sessionClaimDue', { numberOfKeys: 1, lua: CLAIM_DUE });
+  client.defineCommand('sessionForget', { numberOfKeys: 2, lua: FORGET });
+  return scripted;
+}

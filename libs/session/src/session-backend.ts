@@ -1,0 +1,74 @@
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { SessionSettings } from './core/http-session.js';
+import type { SessionEvent, SessionEvents } from './core/session-events.js';
+import type { SessionRepository } from './core/session-repository.js';
+import { InMemorySessionRepository } from './memory/in-memory-session-repository.js';
+import { ExpirySweeper } from './redis/expiry-sweeper.js';
+import { closeRedis, connectRedis, type RedisConnection } from './redis/redis-connection.js';
+import { RedisEventListener } from './redis/redis-event-listener.js';
+import { RedisKeys } from './redis/redis-keys.js';
+import { RedisSessionRepository } from './redis/redis-session-repository.js';
+import { LOGGER_CONTEXT } from './session.constants.js';
+import type { ResolvedSessionOptions } from './session-options.js';
+
+/**
+ * The running store: the repository the options ask for, and what keeps it working (the Redis
+ * connection, the expiry sweeper, the event listener). Started before the app listens, stopped
+ * by `app.close()`, so that a test suite exits by itself.
+ */
+export class SessionBackend implements OnModuleDestroy {
+  readonly repository: SessionRepository;
+  readonly #connection?: RedisConnection;
+  readonly #sweeper?: ExpirySweeper;
+  readonly #listener?: RedisEventListener;
+
+  private constructor(
+    options: ResolvedSessionOptions,
+    private readonly events: SessionEvents,
+    onEvent?: (event: SessionEvent) => void,
+  ) {
+    const settings: SessionSettings = {
+      flushMode: options.flushMode,
+      saveMode: options.saveMode,
+      serializer: options.serializer,
+      maxAttributeBytes: options.maxAttributeBytes,
+    };
+    if (options.store === 'memory') {
+      new Logger(LOGGER_CONTEXT).log('Sessions are kept in this process\'s memory (store: "memory"); use Redis to share them between instances');
+      const emitting = { emit: (event: SessionEvent) => (events.emit(event), onEvent?.(event)) } as SessionEvents;
+      this.repository = new InMemorySessionRepository(settings, options.maxInactiveIntervalInSeconds, emitting);
+      return;
+    }
+    this.#connection = connectRedis(options.redis, options.commandTimeoutMs);
+    const isCluster = 'isCluster' in this.#connection.client && this.#connection.client.isCluster === true;
+    const keys = new RedisKeys(options.redisNamespace, isCluster ? 16 : 1);
+    const repository = new RedisSessionRepository(this.#connection.client, keys, settings, options.maxInactiveIntervalInSeconds);
+    this.repository = repository;
+    this.#sweeper = new ExpirySweeper(repository, options.sweepIntervalMs);
+    this.#listener = new RedisEventListener(repository, events, options.configureKeyspaceNotifications, onEvent);
+  }
+
+  /** Creates the backend and waits (bounded) for its event subscriptions. */
+  static async start(options: ResolvedSessionOptions, events: SessionEvents, onEvent?: (event: SessionEvent) => void): Promise<SessionBackend> {
+    const backend = new SessionBackend(options, events, onEvent);
+    if (backend.#listener) {
+      // Redis may be down at start-up: the app still starts, and subscriptions complete when it is back.
+      const subscribed = backend.#listener.start().catch((error: unknown) => {
+        new Logger(LOGGER_CONTEXT).warn(`Session event subscriptions pending: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([subscribed, new Promise((resolve) => (timer = setTimeout(resolve, options.commandTimeoutMs)))]);
+      clearTimeout(timer);
+      backend.#sweeper!.start();
+    }
+    return backend;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.#sweeper?.stop();
+    await this.#listener?.stop();
+    if (this.repository instanceof InMemorySessionRepository) this.repository.close();
+    if (this.#connection) await closeRedis(this.#connection);
+    this.events.complete();
+  }
+}

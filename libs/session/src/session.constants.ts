@@ -1,0 +1,4 @@
+/** Injection token of the resolved (validated, defaults filled in) module options. */
+export const SESSION_OPTIONS = Symbol('SESSION_OPTIONS');
+/** Logger context of everything the library logs. */
+export const LOGGER_CONTEXT = 'SessionModule';
