@@ -13,3 +13,10 @@ export { SessionAttributeError, SessionInvalidatedError, SessionStoreUnavailable
 export { generateSessionId, isValidSessionId } from './core/session-id.js';
 export { InMemorySessionRepository } from './memory/in-memory-session-repository.js';
 export { RedisSessionRepository } from './redis/redis-session-repository.js';
+
+export { Session } from './decorators/session.decorator.js';
+export { resolveSession, type ResolveSessionOptions } from './http/resolve-session.js';
+export type { SessionIdResolver } from './http/session-id-resolver.js';
+export type { HttpExchange } from './http/http-exchange.js';
+export { CookieSessionIdResolver } from './http/cookie-session-id-resolver.js';
+export { HeaderSessionIdResolver } from './http/header-session-id-resolver.js';

@@ -1,6 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { SessionEvents } from './core/session-events.js';
 import { SessionRepository } from './core/session-repository.js';
+import { SessionInterceptor } from './http/session.interceptor.js';
+import { SessionMiddleware } from './http/session.middleware.js';
 import { SessionBackend } from './session-backend.js';
 import { SESSION_OPTIONS } from './session.constants.js';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './session.module-definition.js';
@@ -24,7 +27,14 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleO
       inject: [SESSION_OPTIONS, SessionEvents],
     },
     { provide: SessionRepository, useFactory: (backend: SessionBackend) => backend.repository, inject: [SessionBackend] },
+    SessionMiddleware,
+    { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
   ],
   exports: [SESSION_OPTIONS, SessionEvents, SessionRepository],
 })
-export class EnableRedisHttpSession extends ConfigurableModuleClass {}
+export class EnableRedisHttpSession extends ConfigurableModuleClass implements NestModule {
+  /** The session context is attached before guards run, so that guards can read the session. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(SessionMiddleware).forRoutes('*');
+  }
+}

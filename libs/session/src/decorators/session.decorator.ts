@@ -1,0 +1,14 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { resolveSession, type ResolveSessionOptions } from '../http/resolve-session.js';
+
+/**
+ * The current session, in HTTP handlers and in gateway message handlers.
+ *
+ * ```ts
+ * @Get('me') me(@Session() session: HttpSession<{ userId: string }>) { return session.get('userId'); }
+ * ```
+ * A session is created when there is none; `@Session({ create: false })` gives `undefined` instead.
+ */
+export const Session = createParamDecorator((options: ResolveSessionOptions | undefined, context: ExecutionContext) =>
+  resolveSession(context, options),
+);

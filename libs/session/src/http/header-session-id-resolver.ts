@@ -1,0 +1,25 @@
+import { isValidSessionId } from '../core/session-id.js';
+import { requestHeader, setResponseHeader, type HttpExchange } from './http-exchange.js';
+import type { SessionIdResolver } from './session-id-resolver.js';
+
+/**
+ * The id in a header (`X-Auth-Token` by default), for API clients without cookies, as Spring's
+ * HeaderHttpSessionIdResolver: the id comes back in the same header when created or changed,
+ * and the header is sent empty when the session ends.
+ */
+export class HeaderSessionIdResolver implements SessionIdResolver {
+  constructor(private readonly headerName: string) {}
+
+  resolveSessionIds(exchange: HttpExchange): string[] {
+    const value = requestHeader(exchange, this.headerName)?.trim();
+    return isValidSessionId(value) ? [value] : [];
+  }
+
+  setSessionId(exchange: HttpExchange, id: string): void {
+    setResponseHeader(exchange, this.headerName, id);
+  }
+
+  expireSession(exchange: HttpExchange): void {
+    setResponseHeader(exchange, this.headerName, '');
+  }
+}

@@ -1,0 +1,73 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * The request and response of one HTTP exchange, whatever the platform: Express gives Node's own
+ * objects (extended), Fastify wraps them (`request.raw`, `reply.raw`). Headers are read from the
+ * raw request; response headers go through Fastify's reply when there is one, so that they are
+ * sent with the reply's own headers.
+ */
+export interface HttpExchange {
+  readonly rawRequest: IncomingMessage;
+  /** The platform's request (has `protocol`, honouring its trust-proxy setting). */
+  platformRequest: unknown;
+  platformResponse: unknown;
+}
+
+type FastifyReplyLike = {
+  raw: ServerResponse;
+  getHeader(name: string): unknown;
+  header(name: string, value: unknown): unknown;
+  removeHeader(name: string): unknown;
+  sent?: boolean;
+};
+
+function isFastifyReply(response: unknown): response is FastifyReplyLike {
+  return typeof response === 'object' && response !== null && 'raw' in response && typeof (response as FastifyReplyLike).header === 'function';
+}
+
+export function rawRequestOf(request: unknown): IncomingMessage {
+  const candidate = request as { raw?: IncomingMessage };
+  return candidate.raw && typeof candidate.raw === 'object' && 'headers' in candidate.raw ? candidate.raw : (request as IncomingMessage);
+}
+
+/** True when the client reached us over https (directly, or through a proxy the platform trusts). */
+export function isSecure(exchange: HttpExchange): boolean {
+  const protocol = (exchange.platformRequest as { protocol?: unknown } | undefined)?.protocol;
+  if (typeof protocol === 'string') return protocol === 'https';
+  return Boolean((exchange.rawRequest.socket as { encrypted?: boolean } | undefined)?.encrypted);
+}
+
+/** The first value of a request header, if any. */
+export function requestHeader(exchange: HttpExchange, name: string): string | undefined {
+  const value = exchange.rawRequest.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** True once the response's headers are gone (then nothing more can be set). */
+export function headersSent(exchange: HttpExchange): boolean {
+  const response = exchange.platformResponse;
+  if (isFastifyReply(response)) return response.sent === true || response.raw.headersSent;
+  return (response as ServerResponse | undefined)?.headersSent ?? true;
+}
+
+/**
+ * Sets a response header; for `Set-Cookie`, replaces an earlier cookie of the same name set during
+ * this exchange (an id that changes twice in a request sends one cookie) and keeps the others.
+ */
+export function setResponseHeader(exchange: HttpExchange, name: string, value: string, cookieName?: string): void {
+  if (headersSent(exchange)) return;
+  const response = exchange.platformResponse;
+  const read = (): unknown => (isFastifyReply(response) ? response.getHeader(name) : (response as ServerResponse).getHeader(name));
+  let next: string | string[] = value;
+  if (cookieName !== undefined) {
+    const existing = read();
+    const list = existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)];
+    next = [...list.filter((cookie) => !cookie.startsWith(`${cookieName}=`)), value];
+  }
+  if (isFastifyReply(response)) {
+    response.removeHeader(name);
+    response.header(name, next);
+  } else {
+    (response as ServerResponse).setHeader(name, next);
+  }
+}

@@ -1,0 +1,41 @@
+import { InternalServerErrorException, type ArgumentsHost } from '@nestjs/common';
+import type { HttpSession } from '../core/http-session.js';
+import { RequestSession } from './request-session.js';
+
+export interface ResolveSessionOptions {
+  /** Create a session when the request has none (default true). */
+  create?: boolean;
+}
+
+/**
+ * The current HTTP request's session, from anywhere that has the ExecutionContext or
+ * ArgumentsHost: guards, interceptors, pipes, exception filters (handlers use `@Session()`).
+ *
+ * ```ts
+ * canActivate(context: ExecutionContext) {
+ *   const session = await resolveSession(context, { create: false });
+ *   return session?.get('userId') !== undefined;
+ * }
+ * ```
+ */
+export async function resolveSession<T extends Record<string, any> = Record<string, any>>(
+  host: ArgumentsHost,
+  options: ResolveSessionOptions & { create: false },
+): Promise<HttpSession<T> | undefined>;
+export async function resolveSession<T extends Record<string, any> = Record<string, any>>(
+  host: ArgumentsHost,
+  options?: ResolveSessionOptions,
+): Promise<HttpSession<T>>;
+export async function resolveSession<T extends Record<string, any>>(
+  host: ArgumentsHost,
+  options: ResolveSessionOptions = {},
+): Promise<HttpSession<T> | undefined> {
+  const http = host.switchToHttp();
+  const requestSession = RequestSession.of(http.getRequest());
+  if (!requestSession) {
+    throw new InternalServerErrorException(
+      'No session context on this request: import EnableRedisHttpSession.forRoot() in the application module',
+    );
+  }
+  return requestSession.bind(http.getRequest(), http.getResponse()).get<T>(options.create ?? true);
+}

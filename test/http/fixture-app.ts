@@ -1,0 +1,105 @@
+import {
+  Body, CanActivate, Controller, ExecutionContext, Get, HttpCode, Injectable, Module, Post, Res, UseGuards,
+  UnauthorizedException, type DynamicModule, type INestApplication,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { EnableRedisHttpSession, HttpSession, PRINCIPAL_NAME_INDEX_NAME, Session, resolveSession, type SessionModuleOptions } from 'nestjs-redis-session';
+
+type Attrs = { userId: string; counter: number; [key: string]: unknown };
+
+@Injectable()
+class LoggedInGuard implements CanActivate {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const session = await resolveSession<Attrs>(context, { create: false });
+    if (session?.get('userId') === undefined) throw new UnauthorizedException('Log in first');
+    return true;
+  }
+}
+
+@Controller()
+class FixtureController {
+  @Get('plain')
+  plain() {
+    return { ok: true };
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  login(@Session() session: HttpSession<Attrs>, @Body() body: { userId: string }) {
+    session.changeId();
+    session.set('userId', body.userId);
+    session.set(PRINCIPAL_NAME_INDEX_NAME, body.userId);
+    return { id: session.id };
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  async logout(@Session({ create: false }) session?: HttpSession<Attrs>) {
+    await session?.invalidate();
+  }
+
+  @Get('me')
+  @UseGuards(LoggedInGuard)
+  me(@Session() session: HttpSession<Attrs>) {
+    return { userId: session.get('userId'), attributes: session.attributeNames() };
+  }
+
+  @Get('peek')
+  peek(@Session({ create: false }) session?: HttpSession<Attrs>) {
+    return { exists: session !== undefined, userId: session?.get('userId') ?? null };
+  }
+
+  @Post('set')
+  @HttpCode(200)
+  async set(@Session() session: HttpSession<Attrs>, @Body() body: { name: string; value: unknown; delayMs?: number }) {
+    session.set(body.name, body.value as never);
+    if (body.delayMs) await new Promise((resolve) => setTimeout(resolve, body.delayMs));
+    return { id: session.id };
+  }
+
+  @Post('set-then-throw')
+  setThenThrow(@Session() session: HttpSession<Attrs>) {
+    session.set('beforeError', true as never);
+    throw new UnauthorizedException('thrown after set');
+  }
+
+  @Post('change-id')
+  @HttpCode(200)
+  changeId(@Session() session: HttpSession<Attrs>) {
+    session.changeId();
+    return { id: session.id };
+  }
+
+  @Post('raw')
+  raw(@Session() session: HttpSession<Attrs>, @Res() response: { status(code: number): unknown; send?: unknown; code?: unknown }) {
+    session.set('raw', 1 as never);
+    const res = response as any;
+    if (typeof res.code === 'function') res.code(200).send({ raw: true });
+    else res.status(200).json({ raw: true });
+  }
+}
+
+@Module({})
+class FixtureModule {
+  static with(options: SessionModuleOptions): DynamicModule {
+    return {
+      module: FixtureModule,
+      imports: [EnableRedisHttpSession.forRoot(options)],
+      controllers: [FixtureController],
+      providers: [LoggedInGuard],
+    };
+  }
+}
+
+export type Platform = 'express' | 'fastify';
+
+/** The fixture app on a real loopback port; returns it and its base URL. */
+export async function startFixtureApp(platform: Platform, options: SessionModuleOptions): Promise<{ app: INestApplication; url: string }> {
+  const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter();
+  const app = await NestFactory.create(FixtureModule.with(options), adapter as never, { logger: ['error', 'warn'] });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}` };
+}
