@@ -22,7 +22,9 @@ export class RedisEventListener {
   readonly #logger = new Logger('SessionModule');
   readonly #recentlyEnded = new Map<string, number>();
   readonly #subscribers: Redis[] = [];
-  #warnedAboutConfig = false;
+  /** Undoes what start() attached to the clients it was given (which may be the user's own). */
+  readonly #detach: (() => void)[] = [];
+  readonly #warned = new Set<string>();
 
   constructor(
     private readonly repository: RedisSessionRepository,
@@ -31,32 +33,53 @@ export class RedisEventListener {
     private readonly onEvent?: (event: SessionEvent) => void,
   ) {}
 
-  /** Subscribes; resolves once the subscriptions are in place. */
+  /** Subscribes; resolves once the subscriptions are first in place (they are renewed on every reconnect). */
   async start(): Promise<void> {
     const client = this.repository.client as Redis | Cluster;
     const nodes = 'isCluster' in client && client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
     const db = nodes[0]?.options.db ?? 0;
     await Promise.all(
-      nodes.map(async (node, i) => {
+      nodes.map((node, i) => {
         if (this.configureNotifications) {
-          node.on('ready', () => void this.enableNotifications(node));
-          if (node.status === 'ready') await this.enableNotifications(node);
+          // A restarted Redis has lost the setting: apply it again on every reconnect.
+          const enable = () => void this.enableNotifications(node);
+          node.on('ready', enable);
+          this.#detach.push(() => node.off('ready', enable));
+          if (node.status === 'ready') enable();
         }
-        const subscriber = node.duplicate({ lazyConnect: false, enableAutoPipelining: false });
-        subscriber.on('error', () => undefined); // reconnects by itself; commands report errors where they matter
-        this.#subscribers.push(subscriber);
-        subscriber.on('message', (_channel: string, message: string) => this.onOwnMessage(message));
-        subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.onKeyspaceMessage(channel, message));
-        const patterns = [this.repository.keys.sessionKeyspacePattern(db)];
         // Cluster PUBLISH reaches every node: listen for our own messages on one node only.
-        await Promise.all([subscriber.psubscribe(...patterns), i === 0 ? subscriber.subscribe(this.repository.keys.eventChannel) : undefined]);
+        return this.subscribe(node, db, i === 0);
       }),
     );
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.#subscribers.map((subscriber) => subscriber.quit().catch(() => subscriber.disconnect())));
-    this.#subscribers.length = 0;
+    for (const detach of this.#detach.splice(0)) detach();
+    // Nothing to flush on a subscriber: close at once, even while it is reconnecting.
+    for (const subscriber of this.#subscribers.splice(0)) subscriber.disconnect();
+  }
+
+  /**
+   * A subscriber connection beside `node` that subscribes on every (re)connect, rather than
+   * relying on ioredis' resubscription: that only repeats subscriptions which once succeeded,
+   * so a module started while Redis was down would never subscribe at all.
+   */
+  private subscribe(node: Redis, db: number, withOwnChannel: boolean): Promise<void> {
+    const { keys } = this.repository;
+    const subscriber = node.duplicate({ lazyConnect: true, enableAutoPipelining: false, autoResubscribe: false });
+    this.#subscribers.push(subscriber);
+    subscriber.on('error', () => undefined); // reconnects by itself; the main client logs connection errors
+    subscriber.on('message', (_channel: string, message: string) => this.onOwnMessage(message));
+    subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.onKeyspaceMessage(channel, message));
+    return new Promise((resolve) => {
+      subscriber.on('ready', () => {
+        Promise.all([subscriber.psubscribe(keys.sessionKeyspacePattern(db)), withOwnChannel ? subscriber.subscribe(keys.eventChannel) : undefined]).then(
+          () => resolve(),
+          (error: unknown) => this.warnOnce('subscribe', `Could not subscribe to session events (will retry on reconnect): ${messageOf(error)}`),
+        );
+      });
+      subscriber.connect().catch(() => undefined); // retried by the connection's own strategy
+    });
   }
 
   private onOwnMessage(message: string): void {
@@ -113,14 +136,24 @@ export class RedisEventListener {
       const missing = REQUIRED_FLAGS.filter((flag) => !expanded.includes(flag));
       if (missing.length > 0) await node.config('SET', 'notify-keyspace-events', current + missing.join(''));
     } catch (error) {
-      if (this.#warnedAboutConfig) return;
-      this.#warnedAboutConfig = true;
-      this.#logger.warn(
-        `Could not enable keyspace notifications (${error instanceof Error ? error.message : String(error)}). ` +
+      this.warnOnce(
+        'config',
+        `Could not enable keyspace notifications (${messageOf(error)}). ` +
           'Sessions still expire on time and their events still fire, but deletions made outside this library ' +
           '(e.g. an operator\'s DEL) go unnoticed until the session\'s deadline. To see them, set ' +
           '"notify-keyspace-events Kgx" in the Redis server configuration (managed Redis: its parameter group).',
       );
     }
   }
+
+  /** Says it once per module: a problem that lasts must not flood the log. */
+  private warnOnce(topic: string, message: string): void {
+    if (this.#warned.has(topic)) return;
+    this.#warned.add(topic);
+    this.#logger.warn(message);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
