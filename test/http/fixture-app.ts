@@ -83,22 +83,28 @@ class FixtureController {
 
 @Module({})
 class FixtureModule {
-  static with(options: SessionModuleOptions): DynamicModule {
-    return {
-      module: FixtureModule,
-      imports: [EnableRedisHttpSession.forRoot(options)],
-      controllers: [FixtureController],
-      providers: [LoggedInGuard],
-    };
+  static with(sessionModule: DynamicModule): DynamicModule {
+    return { module: FixtureModule, imports: [sessionModule], controllers: [FixtureController], providers: [LoggedInGuard] };
   }
 }
 
 export type Platform = 'express' | 'fastify';
 
-/** The fixture app on a real loopback port; returns it and its base URL. */
-export async function startFixtureApp(platform: Platform, options: SessionModuleOptions): Promise<{ app: INestApplication; url: string }> {
-  const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter();
-  const app = await NestFactory.create(FixtureModule.with(options), adapter as never, { logger: ['error', 'warn'] });
+export interface FixtureSetup {
+  /** Trust `X-Forwarded-*` headers (Express `trust proxy`, Fastify `trustProxy`). */
+  trustProxy?: boolean;
+}
+
+/** The fixture app on a real loopback port, with `EnableRedisHttpSession.forRoot(options)`; returns it and its base URL. */
+export function startFixtureApp(platform: Platform, options: SessionModuleOptions, setup: FixtureSetup = {}): Promise<{ app: INestApplication; url: string }> {
+  return startFixtureAppWith(platform, EnableRedisHttpSession.forRoot(options), setup);
+}
+
+/** The fixture app importing the given session module (e.g. a `forRootAsync` one). */
+export async function startFixtureAppWith(platform: Platform, sessionModule: DynamicModule, setup: FixtureSetup = {}): Promise<{ app: INestApplication; url: string }> {
+  const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ trustProxy: setup.trustProxy ?? false });
+  const app = await NestFactory.create(FixtureModule.with(sessionModule), adapter as never, { logger: ['error', 'warn'], abortOnError: false });
+  if (platform === 'express' && setup.trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', true);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}` };

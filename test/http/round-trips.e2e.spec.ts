@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
+import { uniqueNamespace } from '../harness/redis.js';
+import { CookieClient } from './client.js';
+import { startFixtureApp, type Platform } from './fixture-app.js';
+import { redisCost } from './redis-stats.js';
+
+/**
+ * Redis cost per request, measured on a private server that only this app and the observer use
+ * (sweeper quiet, one request at a time). A round trip is one socket read on the server.
+ */
+describe.each<Platform>(['express', 'fastify'])('Redis round trips per request on %s', (platform) => {
+  let server: RedisServer;
+  let observer: Redis;
+  let app: INestApplication;
+  let url: string;
+  const client = () => new CookieClient(url);
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    observer = new Redis(server.url, { enableAutoPipelining: false });
+    ({ app, url } = await startFixtureApp(platform, { redis: server.url, redisNamespace: uniqueNamespace('trips'), sweepIntervalMs: 60_000 }));
+    // Warm up: the first use of each script sends its source once (NOSCRIPT, then EVAL).
+    const warm = client();
+    await warm.post('/login', { userId: 'warm' });
+    await warm.get('/me');
+    await warm.post('/set', { name: 'n', value: 1 });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    observer.disconnect();
+    await server.stop();
+  });
+
+  it('a route that never touches the session costs no Redis command, with or without a session cookie', async () => {
+    const anonymous = client();
+    expect(await redisCost(observer, async () => expect((await anonymous.get('/plain')).status).toBe(200))).toEqual({ commands: 0, reads: 0, calls: {} });
+
+    const user = client();
+    await user.post('/login', { userId: 'u1' });
+    expect(await redisCost(observer, async () => expect((await user.get('/plain')).status).toBe(200))).toEqual({ commands: 0, reads: 0, calls: {} });
+  });
+
+  it('a read-only request on an existing session (guard + handler) costs one round trip: load and touch together', async () => {
+    const user = client();
+    await user.post('/login', { userId: 'u2' });
+    const cost = await redisCost(observer, async () => expect(await user.get('/me')).toMatchObject({ status: 200, body: { userId: 'u2' } }));
+    expect(cost.reads).toBe(1);
+    expect(cost.calls).toEqual({ evalsha: 1, hgetall: 1, hset: 1, pexpire: 1 });
+    expect(user.lastSetCookies).toEqual([]);
+  });
+
+  it('a request that changes one attribute costs two round trips: load, then write the delta', async () => {
+    const user = client();
+    await user.post('/login', { userId: 'u3' });
+    const cost = await redisCost(observer, async () => expect((await user.post('/set', { name: 'colour', value: 'blue' })).status).toBe(200));
+    expect(cost.reads).toBe(2);
+    expect(cost.calls.evalsha).toBe(2);
+    expect(cost.calls.hset).toBe(2); // the touch in the load, the attribute in the save
+  });
+
+  it('a new session costs one round trip to store (hash and expiry index written together)', async () => {
+    const user = client();
+    const cost = await redisCost(observer, async () => expect((await user.post('/set', { name: 'first', value: 1 })).status).toBe(200));
+    expect(cost.reads).toBe(1);
+    expect(cost.calls).toMatchObject({ evalsha: 1, zadd: 1 });
+  });
+
+  it('a request that asks for a session it does not have, with no cookie, costs nothing', async () => {
+    const anonymous = client();
+    const cost = await redisCost(observer, async () => expect((await anonymous.get('/peek')).body).toEqual({ exists: false, userId: null }));
+    expect(cost).toEqual({ commands: 0, reads: 0, calls: {} });
+  });
+});
