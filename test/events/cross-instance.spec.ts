@@ -53,6 +53,12 @@ describe('session events across two instances', () => {
     expect(await raw.zscore(`${namespace}:expirations:{0}`, session.id)).toBeNull();
   });
 
+  it('an external DEL of a session that never expires (not in the expiry index) still yields deleted on both', async () => {
+    const { session } = await storeSession(a.repository, { a: 1 }, -1);
+    await raw.del(`${namespace}:sessions:{${session.id}}`);
+    await Promise.all([a, b].map((instance) => instance.waitFor((e) => e.sessionId === session.id && e.type === 'deleted', 3000)));
+  });
+
   it('an idle session yields exactly one expired on each instance, within 2 s of its deadline', async () => {
     const { session, createdAt } = await storeSession(a.repository, { a: 1 }, 2);
     const earliestDeadline = createdAt + 2000;

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { encodeEventMessage } from './session-event-message.js';
+import { announceSessionEnd } from './announce-session-end.js';
 import type { RedisSessionRepository } from './redis-session-repository.js';
 
 const BATCH = 500;
@@ -70,14 +70,8 @@ export class ExpirySweeper {
       await client.zrem(keys.expirations(shard), id); // never expires (negative interval)
       return false;
     }
-    const storedPrincipal = await client.sessionForget(keys.expirations(shard), keys.expiringPrincipals(shard), id);
-    if (storedPrincipal === null) return false; // deleted meanwhile, or another instance reported it
-    const principal = storedPrincipal === '' ? undefined : storedPrincipal;
-    await Promise.all([
-      client.publish(keys.eventChannel, encodeEventMessage('expired', id, this.repository.storedPrincipal(principal))),
-      principal === undefined ? undefined : client.srem(keys.principalIndex(principal), id),
-    ]);
-    return true;
+    // Deleted meanwhile, or an instance's keyspace listener announced it first: false.
+    return announceSessionEnd(this.repository, 'expired', id);
   }
 
   private schedule(): void {

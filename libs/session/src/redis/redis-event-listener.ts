@@ -2,11 +2,14 @@ import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import type { SessionEvent, SessionEvents } from '../core/session-events.js';
 import { isValidSessionId } from '../core/session-id.js';
+import { announceSessionEnd } from './announce-session-end.js';
 import { decodeEventMessage } from './session-event-message.js';
 import type { RedisSessionRepository } from './redis-session-repository.js';
 
 /** An ended session is remembered this long, so that its end is reported once whichever source tells first. */
 const DEDUPE_WINDOW_MS = 30_000;
+/** How long to wait for the instance that won an end's announcement before reporting it ourselves. */
+const ANNOUNCEMENT_GRACE_MS = 1000;
 /** Flags we need: K (keyspace channel), g (generic: del), x (expired). */
 const REQUIRED_FLAGS = ['K', 'g', 'x'];
 
@@ -22,6 +25,8 @@ export class RedisEventListener {
   readonly #logger = new Logger('SessionModule');
   readonly #recentlyEnded = new Map<string, number>();
   readonly #subscribers: Redis[] = [];
+  /** Ends told by a keyspace notification that another instance is expected to announce. */
+  readonly #awaitingAnnouncement = new Map<string, NodeJS.Timeout>();
   /** Undoes what start() attached to the clients it was given (which may be the user's own). */
   readonly #detach: (() => void)[] = [];
   readonly #warned = new Set<string>();
@@ -54,6 +59,8 @@ export class RedisEventListener {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.#awaitingAnnouncement.values()) clearTimeout(timer);
+    this.#awaitingAnnouncement.clear();
     for (const detach of this.#detach.splice(0)) detach();
     // Nothing to flush on a subscriber: close at once, even while it is reconnecting.
     for (const subscriber of this.#subscribers.splice(0)) subscriber.disconnect();
@@ -95,23 +102,35 @@ export class RedisEventListener {
     const id = this.repository.keys.idOfSessionKey(key);
     if (!id || !isValidSessionId(id) || this.#recentlyEnded.has(id)) return;
     const type = event === 'del' ? 'deleted' : 'expired';
-    const { client, keys } = this.repository;
-    const shard = keys.shardOf(id);
-    // Take it out of the indexes (atomically: one instance does it), then report it.
-    client
-      .sessionForget(keys.expirations(shard), keys.expiringPrincipals(shard), id)
-      .then(async (principal) => {
-        if (principal) await client.srem(keys.principalIndex(principal), id);
-        return principal || undefined;
-      })
-      .catch(() => undefined)
-      .then((principalName) => this.report({ type, sessionId: id, principalName }));
+    // Every instance hears this; the one that wins announces it to all (with the principal name).
+    announceSessionEnd(this.repository, type, id).then(
+      (announced) => {
+        if (!announced) this.reportUnlessAnnounced(type, id);
+      },
+      () => this.report({ type, sessionId: id }), // Redis went away meanwhile: tell what we know
+    );
+  }
+
+  /**
+   * Another instance won and its message is on its way; but a session that was never in the
+   * expiry index (one that never expires) has no winner: report it ourselves if nobody did.
+   */
+  private reportUnlessAnnounced(type: 'deleted' | 'expired', id: string): void {
+    if (this.#recentlyEnded.has(id) || this.#awaitingAnnouncement.has(id)) return;
+    const timer = setTimeout(() => {
+      this.#awaitingAnnouncement.delete(id);
+      this.report({ type, sessionId: id });
+    }, ANNOUNCEMENT_GRACE_MS);
+    timer.unref();
+    this.#awaitingAnnouncement.set(id, timer);
   }
 
   private report(event: SessionEvent): void {
     if (event.type !== 'created') {
       if (this.#recentlyEnded.has(event.sessionId)) return;
       this.rememberEnded(event.sessionId);
+      clearTimeout(this.#awaitingAnnouncement.get(event.sessionId));
+      this.#awaitingAnnouncement.delete(event.sessionId);
     }
     if (event.principalName === undefined) delete event.principalName;
     this.events.emit(event);
