@@ -20,3 +20,7 @@ export type { SessionIdResolver } from './http/session-id-resolver.js';
 export type { HttpExchange } from './http/http-exchange.js';
 export { CookieSessionIdResolver } from './http/cookie-session-id-resolver.js';
 export { HeaderSessionIdResolver } from './http/header-session-id-resolver.js';
+export { SessionIoAdapter, type HandshakeRefusal } from './websocket/session-io.adapter.js';
+export {
+  WebSocketRegistryListener, SESSION_DESTROYED_EVENT, sessionRoom, type SessionDestroyedPayload,
+} from './websocket/websocket-registry.listener.js';

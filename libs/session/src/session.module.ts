@@ -2,10 +2,12 @@ import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { SessionEvents } from './core/session-events.js';
 import { SessionRepository } from './core/session-repository.js';
+import { EventEmitterBridge } from './event-emitter-bridge.js';
 import { SessionInterceptor } from './http/session.interceptor.js';
 import { SessionMiddleware } from './http/session.middleware.js';
 import { SessionBackend } from './session-backend.js';
 import { SESSION_OPTIONS } from './session.constants.js';
+import { WebSocketRegistryListener } from './websocket/websocket-registry.listener.js';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './session.module-definition.js';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from './session-options.js';
 
@@ -28,9 +30,11 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleO
     },
     { provide: SessionRepository, useFactory: (backend: SessionBackend) => backend.repository, inject: [SessionBackend] },
     SessionMiddleware,
+    EventEmitterBridge,
+    WebSocketRegistryListener,
     { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
   ],
-  exports: [SESSION_OPTIONS, SessionEvents, SessionRepository],
+  exports: [SESSION_OPTIONS, SessionEvents, SessionRepository, WebSocketRegistryListener],
 })
 export class EnableRedisHttpSession extends ConfigurableModuleClass implements NestModule {
   /** The session context is attached before guards run, so that guards can read the session. */

@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { resolveSession, type ResolveSessionOptions } from '../http/resolve-session.js';
+import { resolveSocketSession } from '../websocket/socket-session.js';
 
 /**
  * The current session, in HTTP handlers and in gateway message handlers.
@@ -10,5 +11,5 @@ import { resolveSession, type ResolveSessionOptions } from '../http/resolve-sess
  * A session is created when there is none; `@Session({ create: false })` gives `undefined` instead.
  */
 export const Session = createParamDecorator((options: ResolveSessionOptions | undefined, context: ExecutionContext) =>
-  resolveSession(context, options),
+  context.getType() === 'ws' ? resolveSocketSession(context, options) : resolveSession(context, options),
 );

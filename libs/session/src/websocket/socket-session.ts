@@ -1,0 +1,63 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { WsException } from '@nestjs/websockets';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Socket } from 'socket.io';
+import { SessionStoreUnavailableError } from '../core/errors.js';
+import type { HttpSession } from '../core/http-session.js';
+import type { SessionRepository } from '../core/session-repository.js';
+import type { SessionToucher } from './session-toucher.js';
+
+/** The session side of one inbound socket message: loaded on demand, saved when the handler is done. */
+export class MessageSession {
+  #loading: Promise<HttpSession<any> | undefined> | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    readonly sessionId: string | undefined,
+    private readonly repository: SessionRepository,
+    private readonly toucher: SessionToucher,
+  ) {}
+
+  /** The session as it is now in the store (so changes made over HTTP are visible). */
+  load(): Promise<HttpSession<any> | undefined> {
+    this.#loading ??= this.sessionId === undefined ? Promise.resolve(undefined) : this.fetch(this.sessionId);
+    return this.#loading;
+  }
+
+  /** Saves what the handler changed; a session that ended meanwhile is not revived. */
+  async commit(): Promise<void> {
+    const session = await this.#loading?.catch(() => undefined);
+    if (!session || session.isInvalidated) return;
+    await session.flushed();
+    if (session.hasChanges()) await session.save();
+  }
+
+  private async fetch(id: string): Promise<HttpSession<any> | undefined> {
+    const session = await this.repository.findById(id); // also a touch
+    if (session) this.toucher.touched(id, session.maxInactiveIntervalInSeconds);
+    return session;
+  }
+}
+
+const currentMessage = new AsyncLocalStorage<MessageSession>();
+
+/** Runs a gateway handler with its message's session context. */
+export function runWithMessageSession<R>(messageSession: MessageSession, handler: () => R): R {
+  return currentMessage.run(messageSession, handler);
+}
+
+/** `@Session()` in a gateway handler. */
+export async function resolveSocketSession(_context: ExecutionContext, options: { create?: boolean } = {}): Promise<HttpSession<any> | undefined> {
+  const messageSession = currentMessage.getStore();
+  if (!messageSession) {
+    throw new WsException('@Session() in a gateway needs the session adapter: app.useWebSocketAdapter(new SessionIoAdapter(app))');
+  }
+  let session: HttpSession<any> | undefined;
+  try {
+    session = await messageSession.load();
+  } catch (error) {
+    throw new WsException(error instanceof SessionStoreUnavailableError ? 'The session store is unavailable; please retry shortly' : 'Could not load the session');
+  }
+  if (!session && (options.create ?? true)) throw new WsException('This socket has no live session: sign in again');
+  return session;
+}

@@ -1,0 +1,84 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import type { Socket } from 'socket.io';
+import { SessionEvents, type SessionEvent } from '../core/session-events.js';
+import { LOGGER_CONTEXT } from '../session.constants.js';
+
+/** Event a socket receives just before the server closes it because its session ended. */
+export const SESSION_DESTROYED_EVENT = 'session:destroyed';
+
+export interface SessionDestroyedPayload {
+  reason: 'expired' | 'deleted';
+}
+
+/** The room every socket of a session joins, for apps that want to address them. */
+export function sessionRoom(sessionId: string): string {
+  return `session:${sessionId}`;
+}
+
+/**
+ * Spring's WebSocketRegistryListener for Socket.IO: knows which sockets of this instance belong
+ * to which session, and closes them the moment their session ends, whichever instance ended it
+ * (the events arrive on every instance). Entries go when their sockets disconnect: no leak.
+ */
+@Injectable()
+export class WebSocketRegistryListener implements OnModuleInit, OnModuleDestroy {
+  readonly #logger = new Logger(LOGGER_CONTEXT);
+  readonly #socketsBySession = new Map<string, Set<Socket>>();
+  #subscription: Subscription | undefined;
+
+  constructor(private readonly events: SessionEvents) {}
+
+  onModuleInit(): void {
+    this.#subscription = this.events.subscribe((event) => this.onSessionEvent(event));
+  }
+
+  onModuleDestroy(): void {
+    this.#subscription?.unsubscribe();
+  }
+
+  /** Records a socket under its session until it disconnects. */
+  register(sessionId: string, socket: Socket): void {
+    let sockets = this.#socketsBySession.get(sessionId);
+    if (!sockets) this.#socketsBySession.set(sessionId, (sockets = new Set()));
+    sockets.add(socket);
+    void socket.join(sessionRoom(sessionId));
+    socket.once('disconnect', () => this.unregister(sessionId, socket));
+  }
+
+  /** This instance's live sockets of a session. */
+  socketsOf(sessionId: string): ReadonlySet<Socket> {
+    return this.#socketsBySession.get(sessionId) ?? new Set();
+  }
+
+  /** Number of sessions with sockets on this instance. */
+  get sessionCount(): number {
+    return this.#socketsBySession.size;
+  }
+
+  /** Sends `session:destroyed` to each socket of the session, then disconnects it. */
+  closeSession(sessionId: string, reason: SessionDestroyedPayload['reason']): void {
+    const sockets = this.#socketsBySession.get(sessionId);
+    if (!sockets) return;
+    this.#socketsBySession.delete(sessionId);
+    for (const socket of sockets) {
+      try {
+        socket.emit(SESSION_DESTROYED_EVENT, { reason } satisfies SessionDestroyedPayload);
+        socket.disconnect(true);
+      } catch (error) {
+        this.#logger.warn(`Could not close a socket of an ended session: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
+  private unregister(sessionId: string, socket: Socket): void {
+    const sockets = this.#socketsBySession.get(sessionId);
+    if (!sockets) return;
+    sockets.delete(socket);
+    if (sockets.size === 0) this.#socketsBySession.delete(sessionId);
+  }
+
+  private onSessionEvent(event: SessionEvent): void {
+    if (event.type === 'deleted' || event.type === 'expired') this.closeSession(event.sessionId, event.type);
+  }
+}
