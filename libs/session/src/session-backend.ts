@@ -1,6 +1,6 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { SessionSettings } from './core/http-session.js';
-import type { SessionEvent, SessionEvents } from './core/session-events.js';
+import type { SessionEvents } from './core/session-events.js';
 import type { SessionRepository } from './core/session-repository.js';
 import { InMemorySessionRepository } from './memory/in-memory-session-repository.js';
 import { ExpirySweeper } from './redis/expiry-sweeper.js';
@@ -25,7 +25,6 @@ export class SessionBackend implements OnModuleDestroy {
   private constructor(
     options: ResolvedSessionOptions,
     private readonly events: SessionEvents,
-    onEvent?: (event: SessionEvent) => void,
   ) {
     const settings: SessionSettings = {
       flushMode: options.flushMode,
@@ -35,8 +34,7 @@ export class SessionBackend implements OnModuleDestroy {
     };
     if (options.store === 'memory') {
       new Logger(LOGGER_CONTEXT).log('Sessions are kept in this process\'s memory (store: "memory"); use Redis to share them between instances');
-      const emitting = { emit: (event: SessionEvent) => (events.emit(event), onEvent?.(event)) } as SessionEvents;
-      this.repository = new InMemorySessionRepository(settings, options.maxInactiveIntervalInSeconds, emitting);
+      this.repository = new InMemorySessionRepository(settings, options.maxInactiveIntervalInSeconds, events);
       return;
     }
     this.#connection = connectRedis(options.redis, options.commandTimeoutMs);
@@ -45,12 +43,12 @@ export class SessionBackend implements OnModuleDestroy {
     const repository = new RedisSessionRepository(this.#connection.client, keys, settings, options.maxInactiveIntervalInSeconds);
     this.repository = repository;
     this.#sweeper = new ExpirySweeper(repository, options.sweepIntervalMs);
-    this.#listener = new RedisEventListener(repository, events, options.configureKeyspaceNotifications, onEvent);
+    this.#listener = new RedisEventListener(repository, events, options.configureKeyspaceNotifications);
   }
 
   /** Creates the backend and waits (bounded) for its event subscriptions. */
-  static async start(options: ResolvedSessionOptions, events: SessionEvents, onEvent?: (event: SessionEvent) => void): Promise<SessionBackend> {
-    const backend = new SessionBackend(options, events, onEvent);
+  static async start(options: ResolvedSessionOptions, events: SessionEvents): Promise<SessionBackend> {
+    const backend = new SessionBackend(options, events);
     if (backend.#listener) {
       // Redis may be down at start-up: the app still starts, and subscriptions complete when it is back.
       const subscribed = backend.#listener.start().catch((error: unknown) => {

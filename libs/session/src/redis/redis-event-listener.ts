@@ -35,7 +35,6 @@ export class RedisEventListener {
     private readonly repository: RedisSessionRepository,
     private readonly events: SessionEvents,
     private readonly configureNotifications: boolean,
-    private readonly onEvent?: (event: SessionEvent) => void,
   ) {}
 
   /** Subscribes; resolves once the subscriptions are first in place (they are renewed on every reconnect). */
@@ -134,7 +133,6 @@ export class RedisEventListener {
     }
     if (event.principalName === undefined) delete event.principalName;
     this.events.emit(event);
-    this.onEvent?.(event);
   }
 
   private rememberEnded(id: string): void {
