@@ -3,7 +3,6 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { SessionEvents } from './core/session-events.js';
 import { SessionRepository } from './core/session-repository.js';
 import { EventEmitterBridge } from './event-emitter-bridge.js';
-import { EventEmitterBridge } from './event-emitter-bridge.js';
 import { SessionInterceptor } from './http/session.interceptor.js';
 import { SessionMiddleware } from './http/session.middleware.js';
 import { SessionBackend } from './session-backend.js';
@@ -31,7 +30,6 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleO
     },
     { provide: SessionRepository, useFactory: (backend: SessionBackend) => backend.repository, inject: [SessionBackend] },
     SessionMiddleware,
-    EventEmitterBridge,
     EventEmitterBridge,
     WebSocketRegistryListener,
     { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
