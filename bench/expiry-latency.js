@@ -1,0 +1,161 @@
+// How late does `expired` arrive? Deadline-to-event latency as seen by SessionEvents on two
+// module instances, with 1,000 sessions expiring among 100,000 live ones (a session store where
+// every key has a TTL: the case where Redis' own expiry is slowest, see ANCHORS.md).
+//
+//   npm run build:lib && npm run bench:expiry
+//
+// Runs on its own redis-server processes (free loopback ports) and stops them. Every loop is
+// bounded in count and in time. Scenarios: the default server (keyspace notifications switched on
+// by the module, plus the sweeper), and a managed-Redis-like server with CONFIG disabled (sweeper only).
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
+import { EnableRedisHttpSession, SessionEvents, SessionRepository, generateSessionId } from 'nestjs-redis-session';
+import { startRedisServer } from '../test/harness/redis-server.js';
+
+const LIVE_SESSIONS = Number(process.env.LIVE_SESSIONS ?? 100_000);
+const EXPIRING_SESSIONS = Number(process.env.EXPIRING_SESSIONS ?? 1_000);
+/** Expiring sessions are created in this many waves, WAVE_GAP_MS apart, with 2 or 3 s intervals: deadlines spread over ~4 s. */
+const WAVES = 20;
+const WAVE_GAP_MS = 100;
+const FILL_BATCH = 1_000;
+/** After the last deadline, how long to wait for stragglers before counting them as missing. */
+const GRACE_MS = 10_000;
+
+const scenarios = [
+  { name: 'keyspace notifications + sweeper', serverArgs: [] },
+  { name: 'CONFIG disabled: sweeper only', serverArgs: ['--rename-command', 'CONFIG', ''] },
+];
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writes `count` long-lived sessions in the library's layout (hash + TTL + expiry-index entry), pipelined. */
+async function fillLiveSessions(url, namespace, count) {
+  const client = new Redis(url);
+  try {
+    const now = Date.now();
+    const intervalSeconds = 3600;
+    for (let written = 0; written < count; written += FILL_BATCH) {
+      const pipeline = client.pipeline();
+      for (let i = written; i < Math.min(count, written + FILL_BATCH); i++) {
+        const id = generateSessionId();
+        const key = `${namespace}:sessions:{${id}}`;
+        pipeline.hset(key, 'creationTime', now, 'lastAccessedTime', now, 'maxInactiveInterval', intervalSeconds, 'sessionAttr:user', JSON.stringify(`user${i}`));
+        pipeline.pexpire(key, intervalSeconds * 1000);
+        pipeline.zadd(`${namespace}:expirations:{0}`, now + intervalSeconds * 1000, id);
+      }
+      await pipeline.exec();
+    }
+    return Number(await client.dbsize());
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function startInstance(url, namespace) {
+  const app = await NestFactory.createApplicationContext(EnableRedisHttpSession.forRoot({ redis: url, redisNamespace: namespace }), {
+    logger: ['error', 'warn'],
+  });
+  const arrivals = new Map(); // session id -> times its `expired` arrived
+  app.get(SessionEvents).subscribe((event) => {
+    if (event.type !== 'expired') return;
+    const times = arrivals.get(event.sessionId) ?? [];
+    times.push(Date.now());
+    arrivals.set(event.sessionId, times);
+  });
+  return { app, repository: app.get(SessionRepository), arrivals };
+}
+
+/** Creates the expiring sessions through the repository; resolves to id -> earliest possible deadline (epoch ms). */
+async function createExpiringSessions(repository, count) {
+  const deadlines = new Map();
+  const perWave = Math.ceil(count / WAVES);
+  for (let wave = 0; wave < WAVES; wave++) {
+    const started = Date.now();
+    const saves = [];
+    for (let i = wave * perWave; i < Math.min(count, (wave + 1) * perWave); i++) {
+      const intervalSeconds = 2 + (i % 2);
+      // Taken before the save: the key's TTL starts later, so latencies below are upper bounds.
+      const createdAt = Date.now();
+      const session = repository.createSession();
+      session.maxInactiveIntervalInSeconds = intervalSeconds;
+      session.set('user', `expiring${i}`);
+      saves.push(repository.save(session).then(() => deadlines.set(session.id, createdAt + intervalSeconds * 1000)));
+    }
+    await Promise.all(saves);
+    await sleep(Math.max(0, WAVE_GAP_MS - (Date.now() - started)));
+  }
+  return deadlines;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function summarize(label, deadlines, arrivals) {
+  const latencies = [];
+  let missing = 0;
+  let duplicates = 0;
+  let early = 0;
+  for (const [id, deadline] of deadlines) {
+    const times = arrivals.get(id);
+    if (!times) {
+      missing++;
+      continue;
+    }
+    duplicates += times.length - 1;
+    if (times[0] < deadline) early++;
+    latencies.push(times[0] - deadline);
+  }
+  latencies.sort((x, y) => x - y);
+  return { label, delivered: latencies.length, missing, duplicates, early, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN };
+}
+
+async function runScenario({ name, serverArgs }) {
+  const server = await startRedisServer({ args: serverArgs });
+  const namespace = 'bench:expiry';
+  const instances = [];
+  try {
+    const keys = await fillLiveSessions(server.url, namespace, LIVE_SESSIONS);
+    instances.push(await startInstance(server.url, namespace), await startInstance(server.url, namespace));
+    const deadlines = await createExpiringSessions(instances[0].repository, EXPIRING_SESSIONS);
+    const lastDeadline = Math.max(...deadlines.values());
+    // Bounded wait: until both instances saw every expiry, or GRACE_MS after the last deadline.
+    const everyoneSawAll = () => instances.every(({ arrivals }) => [...deadlines.keys()].every((id) => arrivals.has(id)));
+    while (!everyoneSawAll() && Date.now() < lastDeadline + GRACE_MS) await sleep(100);
+    await sleep(1000); // a late duplicate would show up here
+    const rows = instances.map((instance, i) => summarize(`instance ${'AB'[i]}`, deadlines, instance.arrivals));
+    return { name, keys, rows };
+  } finally {
+    await Promise.all(instances.map(({ app }) => app.close()));
+    await server.stop();
+  }
+}
+
+function printTable(results) {
+  const header = ['scenario', 'instance', 'delivered', 'missing', 'dupes', 'p50 ms', 'p99 ms', 'max ms'];
+  const lines = [header];
+  for (const { name, rows } of results) {
+    for (const row of rows) lines.push([name, row.label, row.delivered, row.missing, row.duplicates, row.p50, row.p99, row.max].map(String));
+  }
+  const widths = header.map((_, col) => Math.max(...lines.map((line) => line[col].length)));
+  const format = (line) => `| ${line.map((cell, col) => cell.padEnd(widths[col])).join(' | ')} |`;
+  console.log(format(lines[0]));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const line of lines.slice(1)) console.log(format(line));
+}
+
+const results = [];
+for (const scenario of scenarios) {
+  const started = Date.now();
+  const result = await runScenario(scenario);
+  console.log(`${scenario.name}: ${result.keys} keys in Redis before the expiring sessions; ran ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  results.push(result);
+}
+console.log(`\n${EXPIRING_SESSIONS} sessions (2-3 s interval) expiring among ${LIVE_SESSIONS} live ones; latency = event time - deadline (an upper bound: the deadline is taken before the save)\n`);
+printTable(results);
+const worst = Math.max(...results.flatMap(({ rows }) => rows.map((row) => row.p99)));
+const lost = results.flatMap(({ rows }) => rows).reduce((sum, row) => sum + row.missing + row.duplicates + row.early, 0);
+console.log(`\nworst p99: ${worst} ms (target <= 1000 ms); missing + duplicate + early events: ${lost}`);
+process.exitCode = worst <= 1000 && lost === 0 ? 0 : 1;
