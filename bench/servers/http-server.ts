@@ -1,0 +1,105 @@
+/**
+ * One HTTP server for the throughput benchmark, in its own process so that each variant gets the
+ * same CPU. Usage: node dist/bench/servers/http-server.js <express|fastify> <variant> <port> <redisUrl>
+ * Variants: bare (no session), ours (this library), es-default (express-session + connect-redis as
+ * the Nest recipe configures it), es-pipelined (the same with ioredis enableAutoPipelining).
+ * Routes: GET /bare, GET /read, POST /write, POST /login. Prints "ready" when listening.
+ */
+import 'reflect-metadata';
+import { Controller, Get, HttpCode, Module, Post, Req, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { RedisStore } from 'connect-redis';
+import session from 'express-session';
+import { Redis } from 'ioredis';
+import { EnableRedisHttpSession, HttpSession, Session } from 'nestjs-redis-session';
+
+const [platform, variant, port, redisUrl] = process.argv.slice(2);
+
+type Attributes = { user: string; counter: number };
+
+@Controller()
+class BareController {
+  @Get('bare')
+  bare() {
+    return { ok: true };
+  }
+}
+
+@Controller()
+class OurSessionController {
+  @Get('read')
+  read(@Session() session: HttpSession<Attributes>) {
+    return { user: session.get('user') ?? null };
+  }
+
+  @Post('write')
+  @HttpCode(200)
+  write(@Session() session: HttpSession<Attributes>) {
+    session.set('counter', (session.get('counter') ?? 0) + 1);
+    return { ok: true };
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  login(@Session() session: HttpSession<Attributes>) {
+    session.set('user', 'bench');
+    return { ok: true };
+  }
+}
+
+type ExpressSessionRequest = { session: session.Session & Partial<Attributes> };
+
+@Controller()
+class ExpressSessionController {
+  @Get('read')
+  read(@Req() request: ExpressSessionRequest) {
+    return { user: request.session.user ?? null };
+  }
+
+  @Post('write')
+  @HttpCode(200)
+  write(@Req() request: ExpressSessionRequest) {
+    request.session.counter = (request.session.counter ?? 0) + 1;
+    return { ok: true };
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  login(@Req() request: ExpressSessionRequest) {
+    request.session.user = 'bench';
+    return { ok: true };
+  }
+}
+
+@Module({})
+class BenchModule {
+  static forVariant(): DynamicModule {
+    if (variant === 'ours') {
+      return {
+        module: BenchModule,
+        imports: [EnableRedisHttpSession.forRoot({ redis: redisUrl, redisNamespace: 'bench', sweepIntervalMs: Number(process.env.SWEEP_MS ?? 200) })],
+        controllers: [BareController, OurSessionController],
+      };
+    }
+    return { module: BenchModule, controllers: variant === 'bare' ? [BareController] : [BareController, ExpressSessionController] };
+  }
+}
+
+async function main(): Promise<void> {
+  const adapter = platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+  const app = await NestFactory.create(BenchModule.forVariant(), adapter as never, { logger: ['error', 'warn'] });
+  if (variant === 'es-default' || variant === 'es-pipelined') {
+    const client = new Redis(redisUrl, { enableAutoPipelining: variant === 'es-pipelined' });
+    // The usual Nest recipe: connect-redis store, resave false, saveUninitialized false.
+    app.use(session({ store: new RedisStore({ client }), secret: 'bench-secret', resave: false, saveUninitialized: false }));
+  }
+  await app.listen(Number(port), '127.0.0.1');
+  process.stdout.write('ready\n');
+  const stop = () => void app.close().finally(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+void main();
