@@ -1,0 +1,50 @@
+// A real Redis Cluster for tests: N masters (no replicas) on free loopback ports, created with
+// `redis-cli --cluster create`, its state files in a temporary folder removed on stop.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, startRedisServer } from './redis-server.js';
+
+const run = promisify(execFile);
+
+/** Starts the cluster and waits until every node reports cluster_state:ok. */
+export async function startRedisCluster({ masters = 3, args = [] } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'session-cluster-'));
+  const servers = [];
+  try {
+    for (let i = 0; i < masters; i++) {
+      const port = await freePort();
+      servers.push(
+        await startRedisServer({
+          port,
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--dir', dir, ...args],
+        }),
+      );
+    }
+    const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    const deadline = Date.now() + 20_000;
+    for (const server of servers) {
+      for (;;) {
+        const { stdout } = await run('redis-cli', ['-p', String(server.port), 'cluster', 'info']);
+        if (stdout.includes('cluster_state:ok')) break;
+        if (Date.now() > deadline) throw new Error(`cluster node ${server.port} did not reach cluster_state:ok:\n${stdout}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.stop()));
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    nodes: servers.map((server) => ({ host: '127.0.0.1', port: server.port })),
+    servers,
+    async stop() {
+      await Promise.all(servers.map((server) => server.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
