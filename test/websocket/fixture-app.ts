@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Module, Post, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Module, Post, type DynamicModule, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
@@ -56,11 +56,28 @@ class ChatFixtureGateway {
   }
 }
 
+/** A second gateway on the same (root) namespace: the session handling must still run once per socket and event. */
+@WebSocketGateway()
+class PresenceFixtureGateway {
+  @SubscribeMessage('whoami')
+  whoami(@Session({ create: false }) session?: HttpSession<Attrs>) {
+    return { sessionId: session?.id ?? null, userId: session?.get('userId') ?? null };
+  }
+}
+
 @WebSocketGateway({ namespace: 'other' })
 class OtherNamespaceGateway {
   @SubscribeMessage('echo')
   echo(@MessageBody() data: unknown) {
     return data;
+  }
+}
+
+@WebSocketGateway({ namespace: 'other' })
+class OtherNamespacePresenceGateway {
+  @SubscribeMessage('whoami')
+  whoami(@Session({ create: false }) session?: HttpSession<Attrs>) {
+    return { sessionId: session?.id ?? null, userId: session?.get('userId') ?? null };
   }
 }
 
@@ -71,14 +88,14 @@ class WsFixtureModule {
       module: WsFixtureModule,
       imports: [EnableRedisHttpSession.forRoot(options)],
       controllers: [HttpFixtureController],
-      providers: [ChatFixtureGateway, OtherNamespaceGateway],
+      providers: [ChatFixtureGateway, PresenceFixtureGateway, OtherNamespaceGateway, OtherNamespacePresenceGateway],
     };
   }
 }
 
 /** The fixture app (HTTP + Socket.IO with the session adapter) on a loopback port. */
-export async function startWsFixtureApp(options: SessionModuleOptions): Promise<{ app: INestApplication; url: string }> {
-  const app = await NestFactory.create(WsFixtureModule.with(options), new ExpressAdapter(), { logger: ['error', 'warn'] });
+export async function startWsFixtureApp(options: SessionModuleOptions, logger: LoggerService | ['error', 'warn'] = ['error', 'warn']): Promise<{ app: INestApplication; url: string }> {
+  const app = await NestFactory.create(WsFixtureModule.with(options), new ExpressAdapter(), { logger });
   app.useWebSocketAdapter(new SessionIoAdapter(app));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { connectSocket, nextEvent } from './socket-client.js';
+import { closeAll, sameUserOn, signIn, startTwoInstances, type Instance } from './two-instances.js';
+
+/** A session idle for its whole max-inactive interval ends, and its sockets on every instance are closed promptly. */
+describe('Idle expiry closes the sockets of a session on every instance', () => {
+  const INTERVAL_MS = 2000;
+  const SWEEP_MS = 200;
+  let a: Instance;
+  let b: Instance;
+
+  beforeAll(async () => {
+    ({ a, b } = await startTwoInstances({
+      redis: sharedRedisUrl(),
+      redisNamespace: uniqueNamespace('ws-idle'),
+      maxInactiveIntervalInSeconds: INTERVAL_MS / 1000,
+      sweepIntervalMs: SWEEP_MS,
+    }));
+  });
+
+  afterAll(() => closeAll(a, b));
+
+  it('sends session:destroyed {reason: expired} and disconnects within 1.5 s of the deadline, not before it', async () => {
+    const user = await signIn(a.url);
+    // The last access is the later handshake's load (it touches): somewhere between its start and its connect.
+    const onA = await connectSocket(a.url, { cookie: user.cookie });
+    const lastHandshakeStarted = Date.now();
+    const onB = await connectSocket(b.url, { cookie: user.cookie });
+    const lastConnected = Date.now();
+
+    const ended = [onA, onB].map(async (socket) => {
+      const destroyed = nextEvent(socket, 'session:destroyed', 10_000);
+      const disconnected = nextEvent<string>(socket, 'disconnect', 10_000);
+      return { payload: await destroyed, reason: await disconnected, at: Date.now() };
+    });
+    for (const { payload, reason, at } of await Promise.all(ended)) {
+      expect(payload).toEqual({ reason: 'expired' });
+      expect(reason).toBe('io server disconnect');
+      expect(at).toBeGreaterThanOrEqual(lastHandshakeStarted + INTERVAL_MS);
+      expect(at).toBeLessThanOrEqual(lastConnected + INTERVAL_MS + 1500);
+    }
+    // Over HTTP, on either instance, the session is gone too.
+    expect((await sameUserOn(b.url, user.http).get('/get')).body).toMatchObject({ exists: false });
+  });
+});
