@@ -1,0 +1,54 @@
+import type { LogLevel } from '@nestjs/common';
+
+/** What a chat instance needs to know; `createChatApp` fills in the defaults. */
+export interface ChatConfig {
+  /** Redis shared by every instance; absent: the embedded in-memory store (one process only). */
+  redisUrl?: string;
+  /** Idle seconds before a session ends (default 1800). */
+  sessionTimeoutSeconds?: number;
+  /** Prefix of every Redis key and channel this app uses (default `chat`), so apps can share a Redis. */
+  namespace?: string;
+  /** Nest log levels (default: Nest's own). */
+  logLevels?: LogLevel[];
+}
+
+export interface ResolvedChatConfig {
+  redisUrl: string | undefined;
+  sessionTimeoutSeconds: number;
+  namespace: string;
+  logLevels: LogLevel[] | undefined;
+}
+
+export const DEFAULT_SESSION_TIMEOUT_SECONDS = 1800;
+export const DEFAULT_PORT = 3000;
+
+export function resolveChatConfig(config: ChatConfig = {}): ResolvedChatConfig {
+  return {
+    redisUrl: config.redisUrl || undefined,
+    sessionTimeoutSeconds: config.sessionTimeoutSeconds ?? DEFAULT_SESSION_TIMEOUT_SECONDS,
+    namespace: config.namespace ?? 'chat',
+    logLevels: config.logLevels,
+  };
+}
+
+/** The process's settings: PORT, REDIS_URL, SESSION_TIMEOUT_SECONDS (and CHAT_NAMESPACE). Throws, naming the variable, on a bad value. */
+export function chatSettingsFromEnv(env: NodeJS.ProcessEnv): { port: number; config: ChatConfig } {
+  return {
+    port: integerFromEnv(env, 'PORT', DEFAULT_PORT, 0, 65535),
+    config: {
+      redisUrl: env.REDIS_URL?.trim() || undefined,
+      sessionTimeoutSeconds: integerFromEnv(env, 'SESSION_TIMEOUT_SECONDS', DEFAULT_SESSION_TIMEOUT_SECONDS, 1, Number.MAX_SAFE_INTEGER),
+      namespace: env.CHAT_NAMESPACE?.trim() || undefined,
+    },
+  };
+}
+
+function integerFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
