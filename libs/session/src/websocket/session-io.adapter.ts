@@ -12,8 +12,8 @@ import { LOGGER_CONTEXT, SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { isOriginAllowed } from './origin-policy.js';
 import { SessionToucher } from './session-toucher.js';
-import { MessageSession, runWithMessageSession } from './socket-session.js';
-import { WebSocketRegistryListener } from './websocket-registry.listener.js';
+import { MessageSession, runWithMessageSession, SESSION_ENDED_MESSAGE } from './socket-session.js';
+import { SESSION_DESTROYED_EVENT, WebSocketRegistryListener, type SessionDestroyedPayload } from './websocket-registry.listener.js';
 
 /** Why a handshake was refused; the client reads it as `connect_error` `err.message` and `err.data.code`. */
 export type HandshakeRefusal = 'ORIGIN_NOT_ALLOWED' | 'SESSION_REQUIRED' | 'SESSION_STORE_UNAVAILABLE';
@@ -42,6 +42,8 @@ export class SessionIoAdapter extends IoAdapter {
   readonly #installedServers = new WeakSet<Server>();
   readonly #installedNamespaces = new WeakSet<Namespace>();
   readonly #interceptedSockets = new WeakSet<Socket>();
+  /** The max-inactive interval of the session each handshake loaded (and so touched). */
+  readonly #handshakeIntervals = new WeakMap<Socket, number>();
   #parts: SessionParts | undefined;
   #lastStoreErrorLog = 0;
 
@@ -89,7 +91,7 @@ export class SessionIoAdapter extends IoAdapter {
 
   /** The handshake interceptor: origin check, then the session the request carries. */
   private async handshake(socket: Socket): Promise<void> {
-    const { options, repository, toucher } = this.parts();
+    const { options, repository } = this.parts();
     const { origin, host } = socket.request.headers;
     if (!isOriginAllowed(origin, host, options.websocket.allowedOrigins)) {
       throw refusal('ORIGIN_NOT_ALLOWED', `Origin ${String(origin).slice(0, 200)} is not allowed to open a socket here`);
@@ -110,7 +112,7 @@ export class SessionIoAdapter extends IoAdapter {
       if (options.websocket.requireSession) throw refusal('SESSION_REQUIRED', 'A live session is required: sign in first');
       return;
     }
-    toucher.touched(session.id, session.maxInactiveIntervalInSeconds);
+    this.#handshakeIntervals.set(socket, session.maxInactiveIntervalInSeconds);
     socket.data = { ...(socket.data ?? {}), sessionId: session.id };
   }
 
@@ -131,6 +133,8 @@ export class SessionIoAdapter extends IoAdapter {
     if (sessionId === undefined || this.#interceptedSockets.has(socket)) return;
     this.#interceptedSockets.add(socket);
     const { registry, toucher } = this.parts();
+    // Recorded only now: a client gone between handshake and connection never disconnects, and would leak it.
+    toucher.touched(sessionId, this.#handshakeIntervals.get(socket) ?? -1);
     registry.register(sessionId, socket);
     socket.once('disconnect', () => {
       if (registry.socketsOf(sessionId).size === 0) toucher.forget(sessionId);
@@ -140,12 +144,12 @@ export class SessionIoAdapter extends IoAdapter {
 
   /** The message interceptor: keeps the session alive; refuses events of a session that has ended. */
   private onInboundEvent(socket: Socket, sessionId: string, next: (error?: Error) => void): void {
-    const { registry, toucher } = this.parts();
+    const { toucher } = this.parts();
     toucher.touchIfDue(sessionId).then(
       (alive) => {
         if (alive) return next();
-        socket.emit('exception', { status: 'error', message: 'Your session has ended: sign in again' });
-        registry.closeSession(sessionId, 'expired');
+        socket.emit('exception', { status: 'error', message: SESSION_ENDED_MESSAGE });
+        this.closeEndedSession(socket, sessionId);
       },
       (error: unknown) => {
         // Redis away: let the conversation go on; the touch is retried with the next message.
@@ -156,10 +160,31 @@ export class SessionIoAdapter extends IoAdapter {
     );
   }
 
+  /**
+   * The session ended without this instance hearing of it (it found out by loading it): close the
+   * socket as the registry would have. Sockets of the session on other instances find out on their
+   * next touch, or from the event when there is one.
+   */
+  private closeEndedSession(socket: Socket, sessionId: string): void {
+    const { registry, toucher } = this.parts();
+    toucher.forget(sessionId);
+    registry.closeSession(sessionId, 'expired');
+    if (socket.connected) {
+      // Not (or no longer) in the registry: close it all the same.
+      socket.emit(SESSION_DESTROYED_EVENT, { reason: 'expired' } satisfies SessionDestroyedPayload);
+      socket.disconnect(true);
+    }
+  }
+
   /** Saves the message's session once the handler's result is ready, before it is acknowledged. */
   private async commitAfter(messageSession: MessageSession, result: unknown): Promise<unknown> {
     const value = await result;
-    const commit = () => messageSession.commit().catch((error: unknown) => this.reportCommitFailure(messageSession.socket, error));
+    const commit = () =>
+      messageSession.commit().then(
+        // After the handler's exception has reached the client: a socket whose session ended is closed.
+        () => void (messageSession.sessionEnded && this.closeEndedSession(messageSession.socket, messageSession.sessionId!)),
+        (error: unknown) => this.reportCommitFailure(messageSession.socket, error),
+      );
     if (isObservable(value)) {
       let committed = false;
       // Interceptors make the handler lazy: it runs when this is subscribed, so subscribe in the message's context.

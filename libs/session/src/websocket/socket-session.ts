@@ -10,6 +10,8 @@ import type { SessionToucher } from './session-toucher.js';
 /** The session side of one inbound socket message: loaded on demand, saved when the handler is done. */
 export class MessageSession {
   #loading: Promise<HttpSession<any> | undefined> | undefined;
+  /** The socket connected under a session that the load found gone: the adapter closes the socket. */
+  sessionEnded = false;
 
   constructor(
     readonly socket: Socket,
@@ -35,9 +37,13 @@ export class MessageSession {
   private async fetch(id: string): Promise<HttpSession<any> | undefined> {
     const session = await this.repository.findById(id); // also a touch
     if (session) this.toucher.touched(id, session.maxInactiveIntervalInSeconds);
+    else this.sessionEnded = true;
     return session;
   }
 }
+
+/** What a client is told when an event arrives on a socket whose session has ended. */
+export const SESSION_ENDED_MESSAGE = 'Your session has ended: sign in again';
 
 const currentMessage = new AsyncLocalStorage<MessageSession>();
 
@@ -58,6 +64,8 @@ export async function resolveSocketSession(_context: ExecutionContext, options: 
   } catch (error) {
     throw new WsException(error instanceof SessionStoreUnavailableError ? 'The session store is unavailable; please retry shortly' : 'Could not load the session');
   }
+  // A socket that came with a session is not served once it has ended, whatever the handler accepts.
+  if (messageSession.sessionEnded) throw new WsException(SESSION_ENDED_MESSAGE);
   if (!session && (options.create ?? true)) throw new WsException('This socket has no live session: sign in again');
   return session;
 }
