@@ -105,7 +105,6 @@ function enterChat(username) {
   state.lastMessage = null;
   state.shown.clear();
   $('message-list').replaceChildren();
-  $('empty-room').hidden = false;
   $('me-name').textContent = username;
   paintAvatar($('me-avatar'), username);
   showError($('send-error'), '');
@@ -238,7 +237,6 @@ function addMessage(message) {
   const scroller = $('message-scroller');
   const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
   $('message-list').append(item);
-  $('empty-room').hidden = true;
   if (atBottom || message.username === state.me) scroller.scrollTop = scroller.scrollHeight;
 }
 
@@ -267,11 +265,14 @@ function renderPresence(usernames) {
   $('online-count').textContent = String(usernames.length);
 }
 
+/** Well-separated hues: two people rarely share a colour. */
+const AVATAR_HUES = [8, 32, 145, 172, 200, 228, 262, 292, 325];
+
 /** An initial on a colour derived from the name, so a person keeps their colour everywhere. */
 function paintAvatar(element, username) {
-  let hash = 0;
-  for (const char of username) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
-  element.style.setProperty('--hue', String(hash % 360));
+  let hash = 2166136261; // FNV-1a: spreads similar names apart
+  for (const char of username) hash = Math.imul(hash ^ char.codePointAt(0), 16777619) >>> 0;
+  element.style.setProperty('--hue', String(AVATAR_HUES[hash % AVATAR_HUES.length]));
   element.textContent = Array.from(username)[0] || '?';
 }
 
