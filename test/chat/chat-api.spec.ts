@@ -56,6 +56,17 @@ describe('chat app API', () => {
     expect((await http.get('/api/me')).status).toBe(401);
   });
 
+  it('behind a TLS-terminating proxy (TRUST_PROXY) the session cookie is Secure', async () => {
+    const proxied = await startChat({ trustProxy: 1 });
+    try {
+      const http = new CookieClient(proxied.url);
+      await http.post('/api/login', { username: 'Ada' }, { 'x-forwarded-proto': 'https' });
+      expect(http.lastSetCookies.join()).toMatch(/^SESSION=[^;]+;.*\bSecure\b/);
+    } finally {
+      await stopChats(proxied);
+    }
+  });
+
   it('a socket needs a signed-in session', async () => {
     await expect(connectSocket(chat.url)).rejects.toMatchObject({ data: { code: 'SESSION_REQUIRED' } });
   });

@@ -8,6 +8,8 @@ export interface ChatConfig {
   sessionTimeoutSeconds?: number;
   /** Prefix of every Redis key and channel this app uses (default `chat`), so apps can share a Redis. */
   namespace?: string;
+  /** Express `trust proxy` (behind a TLS-terminating load balancer: the session cookie is then Secure). */
+  trustProxy?: boolean | number | string;
   /** Nest log levels (default: Nest's own). */
   logLevels?: LogLevel[];
 }
@@ -16,6 +18,7 @@ export interface ResolvedChatConfig {
   redisUrl: string | undefined;
   sessionTimeoutSeconds: number;
   namespace: string;
+  trustProxy: boolean | number | string | undefined;
   logLevels: LogLevel[] | undefined;
 }
 
@@ -27,11 +30,12 @@ export function resolveChatConfig(config: ChatConfig = {}): ResolvedChatConfig {
     redisUrl: config.redisUrl || undefined,
     sessionTimeoutSeconds: config.sessionTimeoutSeconds ?? DEFAULT_SESSION_TIMEOUT_SECONDS,
     namespace: config.namespace ?? 'chat',
+    trustProxy: config.trustProxy,
     logLevels: config.logLevels,
   };
 }
 
-/** The process's settings: PORT, REDIS_URL, SESSION_TIMEOUT_SECONDS (and CHAT_NAMESPACE). Throws, naming the variable, on a bad value. */
+/** The process's settings: PORT, REDIS_URL, SESSION_TIMEOUT_SECONDS (and CHAT_NAMESPACE, TRUST_PROXY). Throws, naming the variable, on a bad value. */
 export function chatSettingsFromEnv(env: NodeJS.ProcessEnv): { port: number; config: ChatConfig } {
   return {
     port: integerFromEnv(env, 'PORT', DEFAULT_PORT, 0, 65535),
@@ -39,6 +43,7 @@ export function chatSettingsFromEnv(env: NodeJS.ProcessEnv): { port: number; con
       redisUrl: env.REDIS_URL?.trim() || undefined,
       sessionTimeoutSeconds: integerFromEnv(env, 'SESSION_TIMEOUT_SECONDS', DEFAULT_SESSION_TIMEOUT_SECONDS, 1, Number.MAX_SAFE_INTEGER),
       namespace: env.CHAT_NAMESPACE?.trim() || undefined,
+      trustProxy: trustProxyFromEnv(env.TRUST_PROXY),
     },
   };
 }
@@ -51,4 +56,12 @@ function integerFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, 
     throw new Error(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
+}
+
+/** As Express reads it: `true`/`false`, a number of hops, or addresses/subnets. */
+function trustProxyFromEnv(raw: string | undefined): boolean | number | string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -18,6 +18,8 @@ export async function createChatApp(options: ChatConfig = {}): Promise<NestExpre
     ...(config.logLevels ? { logger: config.logLevels } : {}),
   });
   app.disable('x-powered-by');
+  // Lets the library see https behind a proxy (X-Forwarded-Proto), so that the cookie is marked Secure.
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   app.useStaticAssets(publicDir(), {
     setHeaders: (response) => response.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY),
   });
