@@ -19,7 +19,9 @@ describe('chat app in Chromium, one instance', () => {
   }
 
   beforeAll(async () => {
-    [browser, chat, shortLived] = await Promise.all([launchChromium(), startChat(), startChat({ sessionTimeoutSeconds: 3 })]);
+    // Apps first: if Chromium cannot start, afterAll still has them to close.
+    [chat, shortLived] = await Promise.all([startChat(), startChat({ sessionTimeoutSeconds: 3 })]);
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

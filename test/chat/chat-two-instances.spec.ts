@@ -14,7 +14,9 @@ describe('chat app in Chromium, two instances sharing Redis', () => {
 
   beforeAll(async () => {
     const config = { redisUrl: sharedRedisUrl(), namespace: uniqueNamespace('chat') };
-    [browser, a, b] = await Promise.all([launchChromium(), startChat(config), startChat(config)]);
+    // Apps first: if Chromium cannot start, afterAll still has them to close.
+    [a, b] = await Promise.all([startChat(config), startChat(config)]);
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
