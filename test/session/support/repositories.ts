@@ -1,0 +1,77 @@
+import { Redis } from 'ioredis';
+import { FlushMode, InMemorySessionRepository, JsonSessionSerializer, RedisSessionRepository, SaveMode, type SessionRepository } from 'nestjs-redis-session';
+import type { SessionSettings } from '../../../libs/session/src/core/http-session.js';
+import { RedisKeys } from '../../../libs/session/src/redis/redis-keys.js';
+import { sharedRedisUrl, uniqueNamespace } from '../../harness/redis.js';
+
+export interface RepositoryOptions extends Partial<SessionSettings> {
+  /** The repository's default maxInactiveIntervalInSeconds (default 1800). */
+  interval?: number;
+}
+
+/** Two repositories over one store, as two app instances would see it (in memory: the same one). */
+export interface OpenedStore {
+  repo: SessionRepository;
+  /** A second instance: for Redis, another connection, so that its commands race the first's. */
+  peer: SessionRepository;
+  /** Whether the store holds the session, read without touching it. */
+  holds(id: string): Promise<boolean>;
+}
+
+/** One implementation under the contract: opens stores, and releases everything it opened. */
+export interface RepositoryImplementation {
+  name: string;
+  open(options?: RepositoryOptions): OpenedStore;
+  close(): Promise<void>;
+}
+
+export function settingsOf(options: RepositoryOptions = {}): SessionSettings {
+  return {
+    flushMode: options.flushMode ?? FlushMode.ON_SAVE,
+    saveMode: options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE,
+    serializer: options.serializer ?? new JsonSessionSerializer(),
+    maxAttributeBytes: options.maxAttributeBytes ?? 1024 * 1024,
+  };
+}
+
+/** A client as the module makes them: commands issued in one tick share one socket write. */
+export function pipeliningClient(url = sharedRedisUrl(), db = 0): Redis {
+  return new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 1, db });
+}
+
+/** Redis repositories built directly (no sweeper, no subscriber), each store under a namespace of its own. */
+export function redisImplementation(): RepositoryImplementation {
+  let clients: [Redis, Redis] | undefined;
+  const connected = () => (clients ??= [pipeliningClient(), pipeliningClient()]);
+  return {
+    name: 'RedisSessionRepository',
+    open(options = {}) {
+      const [first, second] = connected();
+      const keys = new RedisKeys(uniqueNamespace('contract'), 1);
+      const interval = options.interval ?? 1800;
+      const repo = new RedisSessionRepository(first, keys, settingsOf(options), interval);
+      const peer = new RedisSessionRepository(second, keys, settingsOf(options), interval);
+      return { repo, peer, holds: async (id) => (await first.exists(keys.session(id))) === 1 };
+    },
+    async close() {
+      if (clients) await Promise.all(clients.map((client) => client.quit()));
+    },
+  };
+}
+
+export function inMemoryImplementation(): RepositoryImplementation {
+  const opened: InMemorySessionRepository[] = [];
+  return {
+    name: 'InMemorySessionRepository',
+    open(options = {}) {
+      const repo = new InMemorySessionRepository(settingsOf(options), options.interval ?? 1800);
+      opened.push(repo);
+      return { repo, peer: repo, holds: async (id) => (await repo.findById(id, { touch: false })) !== undefined };
+    },
+    async close() {
+      for (const repo of opened) repo.close();
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
