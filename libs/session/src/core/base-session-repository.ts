@@ -21,6 +21,14 @@ export abstract class BaseSessionRepository extends SessionRepository {
     });
   }
 
+  /** Writes what changed, after any write of the same session object still under way; an invalidated session is never written. */
+  save(session: HttpSession<any>): Promise<boolean> {
+    return session.writeInOrder(() => (session.isInvalidated ? Promise.resolve(false) : this.write(session)));
+  }
+
+  /** Stores the session's delta; called one at a time per session object. */
+  protected abstract write(session: HttpSession<any>): Promise<boolean>;
+
   protected restore<T extends Record<string, any>>(id: string, data: SessionData): HttpSession<T> {
     return new HttpSession<T>(this, this.settings, id, data);
   }

@@ -49,6 +49,8 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   #changeCount = 0;
   #invalidated = false;
   #pendingFlush: Promise<unknown> = Promise.resolve();
+  /** The last write (save or delete) of this object: writes run one at a time, each on the state the previous left. */
+  #writes: Promise<unknown> = Promise.resolve();
   #flushError: unknown;
   #changeListener: SessionChangeListener | undefined;
 
@@ -172,7 +174,11 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     this.#invalidated = true;
     this.#changeListener?.(this);
     await this.#pendingFlush.catch(() => undefined);
-    if (this.#storedId !== undefined) await this.store.deleteById(this.#storedId);
+    // Behind any save still under way: a first save finishing later would otherwise store the session again.
+    await this.writeInOrder(async () => {
+      if (this.#storedId !== undefined) await this.store.deleteById(this.#storedId);
+      return true;
+    });
   }
 
   /**
@@ -205,6 +211,17 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
       this.#id !== this.#storedId ||
       (this.settings.saveMode === SaveMode.ALWAYS && this.#stored.size > 0)
     );
+  }
+
+  /**
+   * @internal Runs a repository write of this session after those already under way. Two saves
+   * that overlapped would both write a new session (the second failing as an id collision) or
+   * compute their deltas from the same stale state.
+   */
+  writeInOrder(write: () => Promise<boolean>): Promise<boolean> {
+    const result = this.#writes.then(write);
+    this.#writes = result.catch(() => undefined);
+    return result;
   }
 
   /** @internal Registers the HTTP layer's hook for cookie/header updates. */

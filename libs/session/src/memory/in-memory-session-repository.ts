@@ -48,10 +48,11 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     return this.restore<T>(id, { ...stored, attributes: new Map(stored.attributes) });
   }
 
-  async save(session: HttpSession<any>): Promise<boolean> {
+  protected async write(session: HttpSession<any>): Promise<boolean> {
     const delta = session.delta();
     let stored: StoredSession | undefined;
     if (delta.storedId === undefined) {
+      if (delta.maxInactiveIntervalInSeconds === 0) return false; // expired at once: nothing to keep, nothing to announce (as Redis)
       stored = {
         creationTime: delta.creationTime,
         lastAccessedTime: delta.lastAccessedTime,
@@ -71,12 +72,14 @@ export class InMemorySessionRepository extends BaseSessionRepository {
       if (text === undefined) stored.attributes.delete(name);
       else stored.attributes.set(name, text);
     }
-    stored.maxInactiveIntervalInSeconds = delta.maxInactiveIntervalInSeconds;
+    // Only a changed interval is written: another copy may have changed it since this one was loaded.
+    if (delta.intervalChanged) stored.maxInactiveIntervalInSeconds = delta.maxInactiveIntervalInSeconds;
     this.#sessions.set(delta.id, stored);
     this.index(delta.id, stored);
-    this.arm(delta.id, stored);
     session.markSaved(delta);
     if (delta.storedId === undefined) this.events?.emit({ type: 'created', sessionId: delta.id, principalName: this.principalOf(stored) });
+    if (stored.maxInactiveIntervalInSeconds === 0) this.end(delta.id, 'expired');
+    else this.arm(delta.id, stored);
     return true;
   }
 

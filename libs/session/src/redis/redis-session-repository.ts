@@ -40,7 +40,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
     return data ? this.restore<T>(id, data) : undefined;
   }
 
-  async save(session: HttpSession<any>): Promise<boolean> {
+  protected async write(session: HttpSession<any>): Promise<boolean> {
     const delta = session.delta();
     const isNew = delta.storedId === undefined;
     if (isNew && delta.maxInactiveIntervalInSeconds === 0) return false; // expired at once: nothing to keep
