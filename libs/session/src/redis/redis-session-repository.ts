@@ -133,6 +133,11 @@ export class RedisSessionRepository extends BaseSessionRepository {
 
   /** Keeps the expiry index and the principal index in step after a successful save. */
   private async updateIndexes(delta: SessionDelta, renamed: boolean, isNew: boolean): Promise<void> {
+    if (delta.intervalChanged && delta.maxInactiveIntervalInSeconds === 0) {
+      // The script deleted it and announced the expiry: left in the deadline index, the sweeper would announce it again.
+      await Promise.all([this.unfileEnded(delta.id), renamed ? this.unfileEnded(delta.storedId!) : undefined]);
+      return;
+    }
     const work: Promise<unknown>[] = [];
     if (renamed) {
       work.push(this.unfile(delta.storedId!, delta.principalChange?.before));
@@ -153,6 +158,12 @@ export class RedisSessionRepository extends BaseSessionRepository {
       }
     }
     if (work.length > 0) await Promise.all(work);
+  }
+
+  /** Drops the index entries of a session that is gone, its principal read from the deadline index's side map. */
+  private async unfileEnded(id: string): Promise<void> {
+    const principal = await this.client.hget(this.keys.expiringPrincipals(this.keys.shardOf(id)), id);
+    await this.unfile(id, principal ?? undefined);
   }
 
   private fileDeadline(id: string, from: number, intervalSeconds: number): Promise<unknown> {

@@ -16,7 +16,8 @@ for i = 1, #h, 2 do
   elseif h[i] == 'maxInactiveInterval' then interval = tonumber(h[i + 1]) end
 end
 if not last or not interval then return false end
-if interval >= 0 and last + interval * 1000 <= now then return false end
+-- Interval 0 means expired at once, whatever lastAccessedTime says (another instance's clock may run ahead).
+if interval == 0 or (interval > 0 and last + interval * 1000 <= now) then return false end
 if ARGV[2] == '1' then
   redis.call('HSET', KEYS[1], 'lastAccessedTime', ARGV[1])
   if interval > 0 then redis.call('PEXPIRE', KEYS[1], interval * 1000) end
