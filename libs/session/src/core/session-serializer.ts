@@ -13,11 +13,16 @@ export interface SessionSerializer {
 /**
  * JSON, strictly: a value is accepted only if it comes back exactly as it went in.
  * Refused at `set()`: functions, symbols, BigInt, NaN/Infinity, cycles, `undefined` in arrays,
- * and objects that JSON would flatten silently (Date, Map, Set, class instances...).
+ * symbol keys, nesting deeper than {@link MAX_DEPTH}, and objects that JSON would flatten
+ * silently (Date, Map, Set, class instances...). Two leniencies, as JSON users expect: a
+ * property whose value is `undefined` is left out, and -0 comes back as 0.
  */
+/** Deeper values are refused with a clear error rather than overflowing the stack at `set()` or at load. */
+export const MAX_DEPTH = 1000;
+
 export class JsonSessionSerializer implements SessionSerializer {
   serialize(value: unknown, attribute: string): string {
-    assertJsonSafe(value, attribute, '', new Set());
+    assertJsonSafe(value, attribute, '', new Set(), 0);
     return JSON.stringify(value);
   }
 
@@ -26,7 +31,7 @@ export class JsonSessionSerializer implements SessionSerializer {
   }
 }
 
-function assertJsonSafe(value: unknown, attribute: string, path: string, ancestors: Set<object>): void {
+function assertJsonSafe(value: unknown, attribute: string, path: string, ancestors: Set<object>, depth: number): void {
   const fail = (reason: string): never => {
     throw new SessionAttributeError(attribute, path ? `${reason} at ${path}` : reason);
   };
@@ -47,11 +52,12 @@ function assertJsonSafe(value: unknown, attribute: string, path: string, ancesto
   if (value === null) return;
   const object = value as object;
   if (ancestors.has(object)) fail('the value is cyclic');
+  if (depth >= MAX_DEPTH) fail(`it is nested more than ${MAX_DEPTH} levels deep`);
   if (Array.isArray(object)) {
     ancestors.add(object);
     for (let i = 0; i < object.length; i++) {
       if (object[i] === undefined) fail(`undefined (or a hole) in an array would become null`);
-      assertJsonSafe(object[i], attribute, `${path}[${i}]`, ancestors);
+      assertJsonSafe(object[i], attribute, `${path}[${i}]`, ancestors, depth + 1);
     }
     ancestors.delete(object);
     return;
@@ -61,10 +67,11 @@ function assertJsonSafe(value: unknown, attribute: string, path: string, ancesto
     const kind = object.constructor?.name ?? 'object';
     fail(`a ${kind} would not come back as a ${kind} (store a plain object, or an ISO string for a Date)`);
   }
+  if (Object.getOwnPropertySymbols(object).length > 0) fail('symbol keys are not serializable');
   ancestors.add(object);
   for (const key of Object.keys(object)) {
     const child = (object as Record<string, unknown>)[key];
-    if (child !== undefined) assertJsonSafe(child, attribute, `${path}.${key}`, ancestors);
+    if (child !== undefined) assertJsonSafe(child, attribute, `${path}.${key}`, ancestors, depth + 1);
   }
   ancestors.delete(object);
 }
