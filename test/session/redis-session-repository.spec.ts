@@ -211,6 +211,35 @@ describe('RedisSessionRepository on the shared server', () => {
       expect(await inspector.hkeys(keys.expiringPrincipals(0))).toEqual([bob.id]);
     });
 
+    it('leaves no index entry behind when a principal or interval change races the deletion (300 runs)', async () => {
+      const { repo, keys } = repository(redis);
+      const peer = new RedisSessionRepository(inspector, keys, settingsOf(), INTERVAL);
+      for (let run = 0; run < 300; run++) {
+        const session = await stored(repo, { [PRINCIPAL_NAME_INDEX_NAME]: 'before', a: 1 }, run % 3 === 0 ? -1 : INTERVAL);
+        const copy = (await repo.findById(session.id))!;
+        copy.set(PRINCIPAL_NAME_INDEX_NAME, 'after');
+        if (run % 3 === 0) copy.maxInactiveIntervalInSeconds = 300;
+        if (run % 3 === 1) copy.changeId();
+        const [saved] = await Promise.all([repo.save(copy), peer.deleteById(session.id)]);
+        if (copy.id !== session.id && saved && (await inspector.exists(keys.session(copy.id))) === 1) {
+          // Moved before the deletion came: the deletion found nothing, and the moved session is filed in full.
+          expect(await inspector.zscore(keys.expirations(0), copy.id)).not.toBeNull();
+          expect(await inspector.hget(keys.expiringPrincipals(0), copy.id)).toBe('after');
+          expect(await inspector.smembers(keys.principalIndex('after'))).toEqual([copy.id]);
+          await repo.deleteById(copy.id);
+        }
+        const left = await Promise.all(
+          [session.id, copy.id].flatMap((id) => [
+            inspector.exists(keys.session(id)),
+            inspector.zscore(keys.expirations(0), id),
+            inspector.hexists(keys.expiringPrincipals(0), id),
+          ]),
+        );
+        expect(left.filter((found) => found !== 0 && found !== null)).toEqual([]);
+        expect(await inspector.exists(keys.principalIndex('before'), keys.principalIndex('after'))).toBe(0);
+      }
+    });
+
     it('drops ids of sessions that vanished behind its back', async () => {
       const { repo, keys } = repository(redis);
       const session = await stored(repo, { [PRINCIPAL_NAME_INDEX_NAME]: 'gone' });

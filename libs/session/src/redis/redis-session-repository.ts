@@ -157,7 +157,22 @@ export class RedisSessionRepository extends BaseSessionRepository {
         work.push(this.client.hdel(this.keys.expiringPrincipals(shard), delta.id));
       }
     }
-    if (work.length > 0) await Promise.all(work);
+    if (work.length > 0) await this.fileWhileAlive(delta.id, change?.after, work);
+  }
+
+  /**
+   * Index writes land after the session's script, so a deletion can run in between: it cleans the
+   * indexes before our entries arrive, which would then stay forever (or be reported as an expiry
+   * by the sweeper). So we look again once they are in, and take them back if the session is gone.
+   */
+  private async fileWhileAlive(id: string, principal: string | undefined, writes: Promise<unknown>[]): Promise<void> {
+    const key = this.keys.session(id);
+    // One connection runs commands in order: EXISTS, queued after the writes, sees their aftermath in
+    // the same round trip. A Cluster sends the writes to other nodes, so there we wait for them first.
+    const exists = this.#isCluster
+      ? await Promise.all(writes).then(() => this.client.exists(key))
+      : ((await Promise.all([...writes, this.client.exists(key)])).at(-1) as number);
+    if (exists === 0) await this.unfile(id, principal);
   }
 
   /** Drops the index entries of a session that is gone, its principal read from the deadline index's side map. */
@@ -184,9 +199,17 @@ export class RedisSessionRepository extends BaseSessionRepository {
       return false;
     }
     const full: SessionDelta = { ...delta, intervalChanged: true };
-    const written = await this.call(this.client.sessionSave(1, this.keys.session(delta.id), ...this.saveArguments('new', full)));
+    const newKey = this.keys.session(delta.id);
+    const written = await this.call(this.client.sessionSave(1, newKey, ...this.saveArguments('copy', full)));
     if (written === -1) throw new Error('Session id collision: a freshly generated id already exists');
-    await this.call(Promise.all([this.client.del(oldKey), this.updateIndexes(delta, true, false)]));
+    const removed = await this.call(this.client.del(oldKey));
+    if (removed === 0) {
+      // Deleted (logout) or expired while we copied it: the copy must not outlive it.
+      await this.call(Promise.all([this.client.del(newKey), this.unfile(delta.storedId!, delta.principalChange?.before)]));
+      session.markGone();
+      return false;
+    }
+    await this.call(this.updateIndexes(delta, true, false));
     session.markSaved(delta);
     return true;
   }

@@ -28,14 +28,17 @@ return h
 
 /**
  * Writes a session's delta. KEYS[1] the session's key; KEYS[2] (mode 'rename') its old key.
- * ARGV: mode ('new'|'update'|'rename'), event channel, created-event payload, expired-event payload,
+ * Mode 'copy' writes a whole session under a new id as 'new' does, but announces no creation
+ * (Cluster changeId, where the old key is in another slot).
+ * ARGV: mode ('new'|'copy'|'update'|'rename'), event channel, created-event payload, expired-event payload,
  * interval ('' = unchanged), creationTime, lastAccessedTime, n, then n field/value pairs, then fields to delete.
  * Returns 1 when written, 0 when the session is gone (nothing written: no resurrection), -1 when a new id is taken.
  */
 const SAVE = `
 local key = KEYS[1]
 local mode = ARGV[1]
-if mode == 'new' then
+local whole = mode == 'new' or mode == 'copy'
+if whole then
   if redis.call('EXISTS', key) == 1 then return -1 end
 elseif mode == 'rename' then
   if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
@@ -46,7 +49,7 @@ elseif redis.call('EXISTS', key) == 0 then
 end
 local n = tonumber(ARGV[8])
 local fields = {}
-if mode == 'new' then
+if whole then
   fields = {'creationTime', ARGV[6], 'lastAccessedTime', ARGV[7], 'maxInactiveInterval', ARGV[5]}
 elseif ARGV[5] ~= '' then
   fields = {'maxInactiveInterval', ARGV[5]}
