@@ -1,7 +1,8 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { FlushMode, InMemorySessionRepository, JsonSessionSerializer, RedisSessionRepository, SaveMode, type SessionRepository } from 'nestjs-redis-session';
 import type { SessionSettings } from '../../../libs/session/src/core/http-session.js';
 import { RedisKeys } from '../../../libs/session/src/redis/redis-keys.js';
+import { startRedisCluster, type RedisCluster } from '../../harness/redis-cluster.js';
 import { sharedRedisUrl, uniqueNamespace } from '../../harness/redis.js';
 
 export interface RepositoryOptions extends Partial<SessionSettings> {
@@ -21,6 +22,8 @@ export interface OpenedStore {
 /** One implementation under the contract: opens stores, and releases everything it opened. */
 export interface RepositoryImplementation {
   name: string;
+  /** Brings up what the stores need (called once, before `open`). */
+  start?(): Promise<void>;
   open(options?: RepositoryOptions): OpenedStore;
   close(): Promise<void>;
 }
@@ -55,6 +58,35 @@ export function redisImplementation(): RepositoryImplementation {
     },
     async close() {
       if (clients) await Promise.all(clients.map((client) => client.quit()));
+    },
+  };
+}
+
+/** Redis repositories on a private 3-master Cluster, with the 16 deadline shards the module uses there. */
+export function redisClusterImplementation(): RepositoryImplementation {
+  let cluster: RedisCluster | undefined;
+  const clients: Cluster[] = [];
+  return {
+    name: 'RedisSessionRepository on a Redis Cluster',
+    async start() {
+      cluster = await startRedisCluster({ masters: 3 });
+      for (let i = 0; i < 2; i++) {
+        const client = new Cluster([cluster.nodes[i]], { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 1 } });
+        clients.push(client);
+        await client.ping();
+      }
+    },
+    open(options = {}) {
+      const [first, second] = clients;
+      const keys = new RedisKeys(uniqueNamespace('contract'), 16);
+      const interval = options.interval ?? 1800;
+      const repo = new RedisSessionRepository(first, keys, settingsOf(options), interval);
+      const peer = new RedisSessionRepository(second, keys, settingsOf(options), interval);
+      return { repo, peer, holds: async (id) => (await first.exists(keys.session(id))) === 1 };
+    },
+    async close() {
+      await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+      await cluster?.stop();
     },
   };
 }

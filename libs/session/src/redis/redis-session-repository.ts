@@ -48,8 +48,10 @@ export class RedisSessionRepository extends BaseSessionRepository {
     if (renamed && this.#isCluster) return this.saveUnderNewIdAcrossSlots(session, delta);
 
     const mode = isNew ? 'new' : renamed ? 'rename' : 'update';
-    const keys = renamed ? [this.keys.session(delta.id), this.keys.session(delta.storedId!)] : [this.keys.session(delta.id)];
-    const written = this.client.sessionSave(keys.length, ...keys, ...this.saveArguments(mode, delta));
+    const key = this.keys.session(delta.id);
+    const written = renamed
+      ? this.client.sessionRename(key, this.keys.session(delta.storedId!), ...this.saveArguments(mode, delta))
+      : this.client.sessionSave(key, ...this.saveArguments(mode, delta));
     // A new session is filed in the expiry index in the same round trip.
     const filed = isNew ? this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds) : undefined;
     const [result] = await this.call(Promise.all([written, filed]));
@@ -200,7 +202,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
     }
     const full: SessionDelta = { ...delta, intervalChanged: true };
     const newKey = this.keys.session(delta.id);
-    const written = await this.call(this.client.sessionSave(1, newKey, ...this.saveArguments('copy', full)));
+    const written = await this.call(this.client.sessionSave(newKey, ...this.saveArguments('copy', full)));
     if (written === -1) throw new Error('Session id collision: a freshly generated id already exists');
     const removed = await this.call(this.client.del(oldKey));
     if (removed === 0) {

@@ -115,7 +115,8 @@ return principal
 
 export interface SessionScriptCommands {
   sessionLoad(key: string, now: number, touch: '1' | '0'): Promise<string[] | null>;
-  sessionSave(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  sessionSave(key: string, ...args: (string | number)[]): Promise<number>;
+  sessionRename(key: string, oldKey: string, ...args: (string | number)[]): Promise<number>;
   sessionDelete(key: string, channel: string, payloadPrefix: string, principalField: string): Promise<string | null>;
   sessionClaimDue(shardKey: string, now: number, batch: number, leaseMs: number): Promise<string[]>;
   sessionForget(shardKey: string, principalsKey: string, id: string): Promise<string | null>;
@@ -128,7 +129,10 @@ export function withSessionScripts(client: Redis | Cluster): ScriptedClient {
   const scripted = client as ScriptedClient;
   if (typeof scripted.sessionLoad === 'function') return scripted;
   client.defineCommand('sessionLoad', { numberOfKeys: 1, lua: LOAD });
-  client.defineCommand('sessionSave', { lua: SAVE });
+  // One command per key count, so that the key comes first: ioredis routes Cluster auto-pipelines by
+  // the first argument, and a leading key count sent sessions of every slot into one pipeline.
+  client.defineCommand('sessionSave', { numberOfKeys: 1, lua: SAVE });
+  client.defineCommand('sessionRename', { numberOfKeys: 2, lua: SAVE });
   client.defineCommand('sessionDelete', { numberOfKeys: 1, lua: DELETE });
   client.defineCommand('sessionClaimDue', { numberOfKeys: 1, lua: CLAIM_DUE });
   client.defineCommand('sessionForget', { numberOfKeys: 2, lua: FORGET });
