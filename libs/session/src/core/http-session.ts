@@ -28,6 +28,9 @@ export interface SessionChangeListener {
 
 type Attributes = Record<string, unknown>;
 
+/** Spring stores the interval as a Java int; larger values would also overflow Redis' expiry arithmetic. */
+const MAX_INTERVAL_SECONDS = 2 ** 31 - 1;
+
 /**
  * A user's session (Spring's `Session`): attributes plus times, with change tracking so that a
  * save writes only what changed. Attribute values are kept serialized as loaded and parsed on
@@ -93,7 +96,9 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
 
   set maxInactiveIntervalInSeconds(seconds: number) {
     this.assertUsable();
-    if (!Number.isInteger(seconds)) throw new RangeError(`maxInactiveIntervalInSeconds must be an integer, got ${seconds}`);
+    if (!Number.isInteger(seconds) || seconds > MAX_INTERVAL_SECONDS || seconds < -MAX_INTERVAL_SECONDS - 1) {
+      throw new RangeError(`maxInactiveIntervalInSeconds must be a 32-bit integer (negative: never expires), got ${seconds}`);
+    }
     if (seconds === this.#maxInactiveIntervalInSeconds) return;
     this.#maxInactiveIntervalInSeconds = seconds;
     this.#intervalChanged = true;
