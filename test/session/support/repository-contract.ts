@@ -547,6 +547,21 @@ export function repositoryContract(implementation: RepositoryImplementation): vo
       expect((await repo.findByPrincipalName('bob')).map((session) => session.id)).toEqual([bob.id]);
     });
 
+    it('never gives a session to a principal it no longer belongs to (two copies changed it in turn)', async () => {
+      const { repo, peer } = implementation.open();
+      const session = await stored(repo, { [PRINCIPAL_NAME_INDEX_NAME]: 'amy' });
+      const [first, second] = await Promise.all([repo.findById(session.id), peer.findById(session.id)]);
+      first!.set(PRINCIPAL_NAME_INDEX_NAME, 'ben');
+      expect(await repo.save(first!)).toBe(true);
+      second!.set(PRINCIPAL_NAME_INDEX_NAME, 'cat');
+      expect(await peer.save(second!)).toBe(true);
+      expect((await repo.findById(session.id))!.get(PRINCIPAL_NAME_INDEX_NAME)).toBe('cat');
+      expect(await repo.findByPrincipalName('ben')).toEqual([]);
+      expect(await repo.deleteByPrincipalName('ben')).toBe(0);
+      expect((await repo.findByPrincipalName('cat')).map((found) => found.id)).toEqual([session.id]);
+      expect(await repo.findByPrincipalName('amy')).toEqual([]);
+    });
+
     it('follows changes of the principal, of the id, and deletion', async () => {
       const { repo } = implementation.open();
       const session = await stored(repo, { [PRINCIPAL_NAME_INDEX_NAME]: 'dave' });

@@ -158,8 +158,14 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
 
   /** The principal name attribute, if set: the user this session belongs to. */
   get principalName(): string | undefined {
-    const value = this.has(PRINCIPAL_NAME_INDEX_NAME) ? this.get(PRINCIPAL_NAME_INDEX_NAME as keyof T & string) : undefined;
-    return typeof value === 'string' && value.length > 0 ? value : undefined;
+    // Read without get(): under ON_GET_ATTRIBUTE that would mark the attribute for writing back.
+    if (this.#values.has(PRINCIPAL_NAME_INDEX_NAME)) {
+      const value = this.#values.get(PRINCIPAL_NAME_INDEX_NAME);
+      return typeof value === 'string' && value.length > 0 ? value : undefined;
+    }
+    return principalFromSerialized(this.#stored.get(PRINCIPAL_NAME_INDEX_NAME), (text) =>
+      this.settings.serializer.deserialize(text, PRINCIPAL_NAME_INDEX_NAME),
+    );
   }
 
   /**

@@ -77,8 +77,11 @@ export class RedisSessionRepository extends BaseSessionRepository {
   async findByPrincipalName(principalName: string): Promise<HttpSession[]> {
     const indexKey = this.keys.principalIndex(principalName);
     const ids = await this.call(this.client.smembers(indexKey));
-    const sessions = await Promise.all(ids.map((id) => this.findById(id, { touch: false })));
-    // Ids of sessions that ended while no instance could clean up: drop them now.
+    const loaded = await Promise.all(ids.map((id) => this.findById(id, { touch: false })));
+    // The index may lag: sessions that ended while no instance could clean up, and sessions whose
+    // principal two copies changed in turn (each filed itself under its own name). Only the
+    // attribute itself says whose a session is, and logging out a user must never end another's.
+    const sessions = loaded.map((session) => (session?.principalName === principalName ? session : undefined));
     const stale = ids.filter((_, i) => sessions[i] === undefined);
     if (stale.length > 0) await this.call(this.client.srem(indexKey, ...stale));
     return sessions.filter((session): session is HttpSession => session !== undefined);
