@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { resolveSession, type ResolveSessionOptions } from '../http/resolve-session.js';
+import { recordSessionParameter } from '../websocket/session-reading-messages.js';
 import { resolveSocketSession } from '../websocket/socket-session.js';
 
 /**
@@ -10,6 +11,9 @@ import { resolveSocketSession } from '../websocket/socket-session.js';
  * ```
  * A session is created when there is none; `@Session({ create: false })` gives `undefined` instead.
  */
-export const Session = createParamDecorator((options: ResolveSessionOptions | undefined, context: ExecutionContext) =>
-  context.getType() === 'ws' ? resolveSocketSession(context, options) : resolveSession(context, options),
+export const Session = createParamDecorator(
+  (options: ResolveSessionOptions | undefined, context: ExecutionContext) =>
+    context.getType() === 'ws' ? resolveSocketSession(context, options) : resolveSession(context, options),
+  // Gateways give a session context only to the messages whose handlers ask for it.
+  [recordSessionParameter],
 );

@@ -11,6 +11,7 @@ import { CookieSessionIdResolver } from '../http/cookie-session-id-resolver.js';
 import { LOGGER_CONTEXT, SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { isOriginAllowed } from './origin-policy.js';
+import { sessionReadingMessages } from './session-reading-messages.js';
 import { SessionToucher } from './session-toucher.js';
 import { MessageSession, runWithMessageSession, SESSION_ENDED_MESSAGE } from './socket-session.js';
 import { SESSION_DESTROYED_EVENT, WebSocketRegistryListener, type SessionDestroyedPayload } from './websocket-registry.listener.js';
@@ -60,13 +61,19 @@ export class SessionIoAdapter extends IoAdapter {
 
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: any) => Observable<any>): void {
     const { repository, toucher } = this.parts();
-    const withSession = handlers.map((handler) => ({
-      ...handler,
-      callback: (data: unknown, ack: unknown) => {
-        const messageSession = new MessageSession(socket, socket.data?.sessionId, repository, toucher);
-        return runWithMessageSession(messageSession, () => this.commitAfter(messageSession, handler.callback(data, ack)));
-      },
-    }));
+    const readers = sessionReadingMessages();
+    const withSession = handlers.map((handler) =>
+      // A handler that never asks for the session needs neither a context nor a commit.
+      !readers.has(handler.message)
+        ? handler
+        : {
+            ...handler,
+            callback: (data: unknown, ack: unknown) => {
+              const messageSession = new MessageSession(socket, socket.data?.sessionId, repository, toucher);
+              return runWithMessageSession(messageSession, () => this.commitAfter(messageSession, handler.callback(data, ack)));
+            },
+          },
+    );
     super.bindMessageHandlers(socket, withSession, transform);
   }
 
@@ -145,7 +152,8 @@ export class SessionIoAdapter extends IoAdapter {
   /** The message interceptor: keeps the session alive; refuses events of a session that has ended. */
   private onInboundEvent(socket: Socket, sessionId: string, next: (error?: Error) => void): void {
     const { toucher } = this.parts();
-    toucher.touchIfDue(sessionId).then(
+    if (!toucher.claimTouch(sessionId)) return next();
+    toucher.touch(sessionId).then(
       (alive) => {
         if (alive) return next();
         socket.emit('exception', { status: 'error', message: SESSION_ENDED_MESSAGE });

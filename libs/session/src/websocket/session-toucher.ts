@@ -21,15 +21,20 @@ export class SessionToucher {
   }
 
   /**
-   * Touches the session if its interval has passed. Resolves to false when the session turned
-   * out to be gone; true otherwise (touched now, or recently enough).
+   * True when the session's interval has passed: the caller must then `touch()` it. Synchronous,
+   * so that the many messages between touches cost no promise. Marks the touch as started, so
+   * that concurrent messages do not start a second one.
    */
-  async touchIfDue(sessionId: string): Promise<boolean> {
+  claimTouch(sessionId: string): boolean {
     const last = this.#touched.get(sessionId);
     const now = Date.now();
-    if (last && now - last.at < this.effectiveIntervalMs(last.intervalSeconds)) return true;
-    // Marked before the write: concurrent messages do not start a second one.
+    if (last && now - last.at < this.effectiveIntervalMs(last.intervalSeconds)) return false;
     this.#touched.set(sessionId, { at: now, intervalSeconds: last?.intervalSeconds ?? -1 });
+    return true;
+  }
+
+  /** Loads (and so touches) the session; resolves to false when it turned out to be gone. */
+  async touch(sessionId: string): Promise<boolean> {
     const session = await this.repository.findById(sessionId);
     if (!session) {
       this.#touched.delete(sessionId);
