@@ -103,6 +103,20 @@ describe('HttpSession', () => {
       expect(session.hasChanges()).toBe(false);
     });
 
+    it('an interval changed again while its save is in flight stays to be written', async () => {
+      const { session, store } = loaded();
+      let open!: () => void;
+      store.gate = new Promise((resolve) => (open = resolve));
+      session.maxInactiveIntervalInSeconds = 60;
+      const saving = session.save();
+      while (store.deltas.length === 0) await Promise.resolve();
+      session.maxInactiveIntervalInSeconds = 120;
+      open();
+      expect(await saving).toBe(true);
+      expect(session.hasChanges()).toBe(true);
+      expect(session.delta()).toMatchObject({ intervalChanged: true, maxInactiveIntervalInSeconds: 120 });
+    });
+
     it('parses only the attributes that are read', () => {
       const parsed: string[] = [];
       const json = new JsonSessionSerializer();

@@ -42,7 +42,8 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   readonly #creationTime: number;
   #lastAccessedTime: number;
   #maxInactiveIntervalInSeconds: number;
-  #intervalChanged = false;
+  /** The change count when the interval was last changed; 0 once it is stored. */
+  #intervalChange = 0;
   /** Serialized values as stored. */
   readonly #stored: Map<string, string>;
   /** Parsed (or newly set) values, by name. */
@@ -101,7 +102,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     }
     if (seconds === this.#maxInactiveIntervalInSeconds) return;
     this.#maxInactiveIntervalInSeconds = seconds;
-    this.#intervalChanged = true;
+    this.#intervalChange = ++this.#changeCount;
     this.changed();
   }
 
@@ -218,7 +219,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     if (this.isNew) return this.needsStoring();
     return (
       this.#dirty.size > 0 ||
-      this.#intervalChanged ||
+      this.#intervalChange > 0 ||
       this.#id !== this.#storedId ||
       (this.settings.saveMode === SaveMode.ALWAYS && this.#stored.size > 0)
     );
@@ -258,7 +259,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
       creationTime: this.#creationTime,
       lastAccessedTime: this.#lastAccessedTime,
       maxInactiveIntervalInSeconds: this.#maxInactiveIntervalInSeconds,
-      intervalChanged: this.#intervalChanged,
+      intervalChanged: this.#intervalChange > 0,
       attributes,
       changeCount: this.#changeCount,
     };
@@ -282,7 +283,8 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
       if ((this.#dirty.get(name) ?? 0) <= delta.changeCount) this.#dirty.delete(name);
     }
     this.#storedId = delta.id;
-    if (delta.intervalChanged) this.#intervalChanged = false;
+    // Likewise an interval changed again while in flight.
+    if (delta.intervalChanged && this.#intervalChange <= delta.changeCount) this.#intervalChange = 0;
   }
 
   /** @internal Called by the repository when the session turned out to be gone from the store. */
@@ -306,7 +308,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
 
   /** A new session is stored only once something was written to it. */
   private needsStoring(): boolean {
-    return this.#dirty.size > 0 || this.#intervalChanged;
+    return this.#dirty.size > 0 || this.#intervalChange > 0;
   }
 
   private changed(): void {
