@@ -1,8 +1,7 @@
-import { Logger } from '@nestjs/common';
-import type { Cluster, Redis } from 'ioredis';
 import type { SessionEvent, SessionEvents } from '../core/session-events.js';
 import { isValidSessionId } from '../core/session-id.js';
 import { announceSessionEnd } from './announce-session-end.js';
+import { EventSubscriptions } from './event-subscriptions.js';
 import { decodeEventMessage } from './session-event-message.js';
 import type { RedisSessionRepository } from './redis-session-repository.js';
 
@@ -10,8 +9,6 @@ import type { RedisSessionRepository } from './redis-session-repository.js';
 const DEDUPE_WINDOW_MS = 30_000;
 /** How long to wait for the instance that won an end's announcement before reporting it ourselves. */
 const ANNOUNCEMENT_GRACE_MS = 1000;
-/** Flags we need: K (keyspace channel), g (generic: del), x (expired). */
-const REQUIRED_FLAGS = ['K', 'g', 'x'];
 
 /**
  * Turns what Redis tells into SessionEvents, on every instance:
@@ -22,70 +19,31 @@ const REQUIRED_FLAGS = ['K', 'g', 'x'];
  * Both may tell of the same end: it is reported once.
  */
 export class RedisEventListener {
-  readonly #logger = new Logger('SessionModule');
   readonly #recentlyEnded = new Map<string, number>();
-  readonly #subscribers: Redis[] = [];
   /** Ends told by a keyspace notification that another instance is expected to announce. */
   readonly #awaitingAnnouncement = new Map<string, NodeJS.Timeout>();
-  /** Undoes what start() attached to the clients it was given (which may be the user's own). */
-  readonly #detach: (() => void)[] = [];
-  readonly #warned = new Set<string>();
+  readonly #subscriptions: EventSubscriptions;
 
   constructor(
     private readonly repository: RedisSessionRepository,
     private readonly events: SessionEvents,
-    private readonly configureNotifications: boolean,
-  ) {}
+    configureNotifications: boolean,
+  ) {
+    this.#subscriptions = new EventSubscriptions(repository.client, repository.keys, configureNotifications, {
+      onOwnMessage: (message) => this.onOwnMessage(message),
+      onKeyspaceMessage: (channel, event) => this.onKeyspaceMessage(channel, event),
+    });
+  }
 
   /** Subscribes; resolves once the subscriptions are first in place (they are renewed on every reconnect). */
-  async start(): Promise<void> {
-    const client = this.repository.client as Redis | Cluster;
-    const nodes = 'isCluster' in client && client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
-    const db = nodes[0]?.options.db ?? 0;
-    await Promise.all(
-      nodes.map((node, i) => {
-        if (this.configureNotifications) {
-          // A restarted Redis has lost the setting: apply it again on every reconnect.
-          const enable = () => void this.enableNotifications(node);
-          node.on('ready', enable);
-          this.#detach.push(() => node.off('ready', enable));
-          if (node.status === 'ready') enable();
-        }
-        // Cluster PUBLISH reaches every node: listen for our own messages on one node only.
-        return this.subscribe(node, db, i === 0);
-      }),
-    );
+  start(): Promise<void> {
+    return this.#subscriptions.start();
   }
 
-  async stop(): Promise<void> {
+  stop(): void {
     for (const timer of this.#awaitingAnnouncement.values()) clearTimeout(timer);
     this.#awaitingAnnouncement.clear();
-    for (const detach of this.#detach.splice(0)) detach();
-    // Nothing to flush on a subscriber: close at once, even while it is reconnecting.
-    for (const subscriber of this.#subscribers.splice(0)) subscriber.disconnect();
-  }
-
-  /**
-   * A subscriber connection beside `node` that subscribes on every (re)connect, rather than
-   * relying on ioredis' resubscription: that only repeats subscriptions which once succeeded,
-   * so a module started while Redis was down would never subscribe at all.
-   */
-  private subscribe(node: Redis, db: number, withOwnChannel: boolean): Promise<void> {
-    const { keys } = this.repository;
-    const subscriber = node.duplicate({ lazyConnect: true, enableAutoPipelining: false, autoResubscribe: false });
-    this.#subscribers.push(subscriber);
-    subscriber.on('error', () => undefined); // reconnects by itself; the main client logs connection errors
-    subscriber.on('message', (_channel: string, message: string) => this.onOwnMessage(message));
-    subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.onKeyspaceMessage(channel, message));
-    return new Promise((resolve) => {
-      subscriber.on('ready', () => {
-        Promise.all([subscriber.psubscribe(keys.sessionKeyspacePattern(db)), withOwnChannel ? subscriber.subscribe(keys.eventChannel) : undefined]).then(
-          () => resolve(),
-          (error: unknown) => this.warnOnce('subscribe', `Could not subscribe to session events (will retry on reconnect): ${messageOf(error)}`),
-        );
-      });
-      subscriber.connect().catch(() => undefined); // retried by the connection's own strategy
-    });
+    this.#subscriptions.stop();
   }
 
   private onOwnMessage(message: string): void {
@@ -144,33 +102,4 @@ export class RedisEventListener {
       this.#recentlyEnded.delete(oldId);
     }
   }
-
-  /** Adds the flags we need to the server's setting (kept across restarts: re-run on every reconnect). */
-  private async enableNotifications(node: Redis): Promise<void> {
-    try {
-      const [, current = ''] = (await node.config('GET', 'notify-keyspace-events')) as string[];
-      const expanded = current.includes('A') ? current + 'g$lshzxet' : current;
-      const missing = REQUIRED_FLAGS.filter((flag) => !expanded.includes(flag));
-      if (missing.length > 0) await node.config('SET', 'notify-keyspace-events', current + missing.join(''));
-    } catch (error) {
-      this.warnOnce(
-        'config',
-        `Could not enable keyspace notifications (${messageOf(error)}). ` +
-          'Sessions still expire on time and their events still fire, but deletions made outside this library ' +
-          '(e.g. an operator\'s DEL) go unnoticed until the session\'s deadline. To see them, set ' +
-          '"notify-keyspace-events Kgx" in the Redis server configuration (managed Redis: its parameter group).',
-      );
-    }
-  }
-
-  /** Says it once per module: a problem that lasts must not flood the log. */
-  private warnOnce(topic: string, message: string): void {
-    if (this.#warned.has(topic)) return;
-    this.#warned.add(topic);
-    this.#logger.warn(message);
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

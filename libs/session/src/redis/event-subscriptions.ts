@@ -1,0 +1,168 @@
+import { Logger } from '@nestjs/common';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { LOGGER_CONTEXT } from '../session.constants.js';
+import type { RedisKeys } from './redis-keys.js';
+
+/** Flags we need: K (keyspace channel), g (generic: del), x (expired). */
+const REQUIRED_FLAGS = ['K', 'g', 'x'];
+/** Topology events after which a Cluster's set of masters may have changed. */
+const TOPOLOGY_EVENTS = ['ready', 'refresh', '+node', '-node'];
+
+export interface SubscriptionHandlers {
+  /** A message on `<namespace>:event`. */
+  onOwnMessage(message: string): void;
+  /** A keyspace notification for one of the namespace's session keys: its channel and event name. */
+  onKeyspaceMessage(channel: string, event: string): void;
+}
+
+/**
+ * Keeps this instance subscribed to what session events are made of, whatever happens to Redis:
+ * - each connection subscribes on every (re)connect, rather than trusting ioredis' resubscription,
+ *   which only repeats subscriptions that once succeeded (a module started while Redis was down
+ *   would never subscribe at all);
+ * - keyspace notifications are switched on again after each reconnect (a restarted Redis forgot them);
+ * - on a Cluster, notifications are node-local: one subscriber per master, following the topology.
+ */
+export class EventSubscriptions {
+  readonly #logger = new Logger(LOGGER_CONTEXT);
+  readonly #warned = new Set<string>();
+  /** Keyspace subscribers by node (`host:port`). */
+  readonly #perNode = new Map<string, { subscriber: Redis; detach: () => void }>();
+  /** Subscribers not tied to one node (standalone: the only one; Cluster: our own channel). */
+  readonly #others: (Redis | Cluster)[] = [];
+  /** Undoes what start() attached to the client it was given (which may be the user's own). */
+  readonly #detach: (() => void)[] = [];
+  #stopped = false;
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly keys: RedisKeys,
+    private readonly configureNotifications: boolean,
+    private readonly handlers: SubscriptionHandlers,
+  ) {}
+
+  /** Resolves once the subscriptions are first in place; they are renewed after every reconnect. */
+  start(): Promise<void> {
+    if ('isCluster' in this.client && this.client.isCluster) return this.startOnCluster(this.client as Cluster);
+    const node = this.client as Redis;
+    this.#detach.push(this.keepNotificationsOn(node));
+    const subscriber = this.subscriberBeside(node);
+    this.#others.push(subscriber);
+    return this.subscribeOnEveryConnect(subscriber, { pattern: this.keys.sessionKeyspacePattern(node.options.db ?? 0), channel: this.keys.eventChannel });
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const detach of this.#detach.splice(0)) detach();
+    for (const [, { subscriber, detach }] of this.#perNode) {
+      detach();
+      subscriber.disconnect();
+    }
+    this.#perNode.clear();
+    // Nothing to flush on a subscriber: close at once, even while it is reconnecting.
+    for (const subscriber of this.#others.splice(0)) subscriber.disconnect();
+  }
+
+  /**
+   * Our own messages are broadcast to every node: one cluster-level subscriber hears them (ioredis
+   * moves it when its node goes). Keyspace notifications need a subscriber on each master.
+   */
+  private startOnCluster(cluster: Cluster): Promise<void> {
+    const own = cluster.duplicate([], { lazyConnect: true });
+    this.#others.push(own);
+    own.on('error', () => undefined);
+    own.on('message', (_channel: string, message: string) => this.handlers.onOwnMessage(message));
+    const ownSubscribed = new Promise<void>((resolve) => {
+      own.on('ready', () => own.subscribe(this.keys.eventChannel).then(() => resolve(), (error: unknown) => this.warnSubscribeFailed(error)));
+    });
+    own.connect().catch(() => undefined); // retried by the cluster's own strategy
+
+    const db = 0; // a Cluster has database 0 only
+    const followMasters = () => {
+      if (this.#stopped) return;
+      const masters = new Map(cluster.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
+      for (const [key, entry] of this.#perNode) {
+        if (masters.has(key)) continue;
+        entry.detach();
+        entry.subscriber.disconnect();
+        this.#perNode.delete(key);
+      }
+      for (const [key, node] of masters) {
+        if (this.#perNode.has(key)) continue;
+        // Its own reconnection: the pool's node connections give up at once and wait for a topology refresh.
+        const subscriber = this.subscriberBeside(node, { retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000) });
+        this.#perNode.set(key, { subscriber, detach: this.keepNotificationsOn(node) });
+        void this.subscribeOnEveryConnect(subscriber, { pattern: this.keys.sessionKeyspacePattern(db) });
+      }
+    };
+    for (const event of TOPOLOGY_EVENTS) {
+      cluster.on(event, followMasters);
+      this.#detach.push(() => cluster.off(event, followMasters));
+    }
+    followMasters();
+    return ownSubscribed;
+  }
+
+  private subscriberBeside(node: Redis, options: RedisOptions = {}): Redis {
+    const subscriber = node.duplicate({ ...options, lazyConnect: true, enableAutoPipelining: false, autoResubscribe: false });
+    subscriber.on('error', () => undefined); // reconnects by itself; the main client logs connection errors
+    subscriber.on('message', (_channel: string, message: string) => this.handlers.onOwnMessage(message));
+    subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.handlers.onKeyspaceMessage(channel, message));
+    return subscriber;
+  }
+
+  private subscribeOnEveryConnect(subscriber: Redis, to: { pattern: string; channel?: string }): Promise<void> {
+    return new Promise((resolve) => {
+      subscriber.on('ready', () => {
+        Promise.all([subscriber.psubscribe(to.pattern), to.channel === undefined ? undefined : subscriber.subscribe(to.channel)]).then(
+          () => resolve(),
+          (error: unknown) => this.warnSubscribeFailed(error),
+        );
+      });
+      subscriber.connect().catch(() => undefined); // retried by the connection's own strategy
+    });
+  }
+
+  /** Applies the notification flags now and after every reconnect of `node`; returns how to stop. */
+  private keepNotificationsOn(node: Redis): () => void {
+    if (!this.configureNotifications) return () => undefined;
+    const enable = () => void this.enableNotifications(node);
+    node.on('ready', enable);
+    // 'wait': a lazy connection (a Cluster's pool) that the command itself will open.
+    if (node.status === 'ready' || node.status === 'wait') enable();
+    return () => node.off('ready', enable);
+  }
+
+  /** Adds the flags we need to the server's setting, keeping the ones it has. */
+  private async enableNotifications(node: Redis): Promise<void> {
+    try {
+      const [, current = ''] = (await node.config('GET', 'notify-keyspace-events')) as string[];
+      const expanded = current.includes('A') ? current + 'g$lshzxet' : current;
+      const missing = REQUIRED_FLAGS.filter((flag) => !expanded.includes(flag));
+      if (missing.length > 0) await node.config('SET', 'notify-keyspace-events', current + missing.join(''));
+    } catch (error) {
+      this.warnOnce(
+        'config',
+        `Could not enable keyspace notifications (${messageOf(error)}). ` +
+          'Sessions still expire on time and their events still fire, but deletions made outside this library ' +
+          '(e.g. an operator\'s DEL) go unnoticed until the session\'s deadline. To see them, set ' +
+          '"notify-keyspace-events Kgx" in the Redis server configuration (managed Redis: its parameter group).',
+      );
+    }
+  }
+
+  private warnSubscribeFailed(error: unknown): void {
+    this.warnOnce('subscribe', `Could not subscribe to session events (will retry on reconnect): ${messageOf(error)}`);
+  }
+
+  /** Says it once per module: a problem that lasts must not flood the log. */
+  private warnOnce(topic: string, message: string): void {
+    if (this.#warned.has(topic)) return;
+    this.#warned.add(topic);
+    this.#logger.warn(message);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
