@@ -323,6 +323,21 @@ export function repositoryContract(implementation: RepositoryImplementation): vo
       expect(observations.at(-1)).toEqual({ old: undefined, new: 20 });
     });
 
+    it('keeps what another copy saved since this one was loaded', async () => {
+      const { repo, peer } = implementation.open();
+      const session = await stored(repo, { a: 1, x: 1, gone: 1 });
+      const [mover, other] = await Promise.all([repo.findById(session.id), peer.findById(session.id)]);
+      other!.set('x', 2);
+      other!.set('y', 2);
+      other!.remove('gone');
+      expect(await peer.save(other!)).toBe(true);
+      mover!.set('a', 2);
+      const newId = mover!.changeId();
+      expect(await repo.save(mover!)).toBe(true);
+      const moved = (await repo.findById(newId))!;
+      expect(Object.fromEntries(moved.attributeNames().sort().map((name) => [name, moved.get(name)]))).toEqual({ a: 2, x: 2, y: 2 });
+    });
+
     it('refuses the save of a stale copy under the old id (no resurrection of the old id)', async () => {
       const { repo, peer, holds } = implementation.open();
       const session = await stored(repo, { a: 1 });

@@ -246,10 +246,13 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     return this.#storedId;
   }
 
-  /** @internal What the next save must write. */
+  /**
+   * @internal What the next save must write. A changed id adds nothing: the store moves what it
+   * holds (so that attributes another copy saved meanwhile are kept) and writes this delta on top.
+   */
   delta(): SessionDelta {
     const attributes = new Map<string, string | undefined>();
-    const names = this.settings.saveMode === SaveMode.ALWAYS || this.#id !== this.#storedId ? this.attributeNames() : [];
+    const names = this.settings.saveMode === SaveMode.ALWAYS ? this.attributeNames() : [];
     for (const name of new Set([...names, ...this.#dirty.keys()])) {
       attributes.set(name, this.serializedValue(name));
     }
@@ -263,11 +266,14 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
       attributes,
       changeCount: this.#changeCount,
     };
-    if (attributes.has(PRINCIPAL_NAME_INDEX_NAME)) {
-      const deserialize = (text: string) => this.settings.serializer.deserialize(text, PRINCIPAL_NAME_INDEX_NAME);
-      const before = principalFromSerialized(this.#stored.get(PRINCIPAL_NAME_INDEX_NAME), deserialize);
-      const after = principalFromSerialized(attributes.get(PRINCIPAL_NAME_INDEX_NAME), deserialize);
-      if (before !== after || this.#id !== this.#storedId) delta.principalChange = { before, after };
+    const renamed = this.#storedId !== undefined && this.#id !== this.#storedId;
+    if (renamed || attributes.has(PRINCIPAL_NAME_INDEX_NAME)) {
+      const before = principalFromSerialized(this.#stored.get(PRINCIPAL_NAME_INDEX_NAME), (text) =>
+        this.settings.serializer.deserialize(text, PRINCIPAL_NAME_INDEX_NAME),
+      );
+      const after = this.principalName;
+      // Under a new id, the principal index must be told even when the name stays.
+      if (before !== after || (renamed && after !== undefined)) delta.principalChange = { before, after };
     }
     return delta;
   }

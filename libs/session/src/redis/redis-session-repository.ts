@@ -193,19 +193,33 @@ export class RedisSessionRepository extends BaseSessionRepository {
 
   /**
    * Cluster: the old and new keys live in different slots, so no script can rename atomically.
-   * The whole session is written under the new id first, then the old key is removed: at every
-   * moment at least one id works, and loads never see a half-written session.
+   * The session as stored now (with what other copies saved since this one was loaded), plus this
+   * delta, is written under the new id first; then the old key is removed. At every moment at
+   * least one id works, and loads never see a half-written session.
    */
   private async saveUnderNewIdAcrossSlots(session: HttpSession<any>, delta: SessionDelta): Promise<boolean> {
     const oldKey = this.keys.session(delta.storedId!);
-    const exists = await this.call(this.client.exists(oldKey));
-    if (exists === 0) {
+    const flat = await this.call(this.client.sessionLoad(oldKey, Date.now(), '0'));
+    const current = flat ? parseHash(flat) : undefined;
+    if (!current) {
       session.markGone();
       return false;
     }
-    const full: SessionDelta = { ...delta, intervalChanged: true };
+    const attributes = new Map<string, string | undefined>(current.attributes);
+    for (const [name, text] of delta.attributes) {
+      if (text === undefined) attributes.delete(name);
+      else attributes.set(name, text);
+    }
+    const whole: SessionDelta = {
+      ...delta,
+      creationTime: current.creationTime,
+      lastAccessedTime: current.lastAccessedTime,
+      maxInactiveIntervalInSeconds: delta.intervalChanged ? delta.maxInactiveIntervalInSeconds : current.maxInactiveIntervalInSeconds,
+      intervalChanged: true,
+      attributes,
+    };
     const newKey = this.keys.session(delta.id);
-    const written = await this.call(this.client.sessionSave(newKey, ...this.saveArguments('copy', full)));
+    const written = await this.call(this.client.sessionSave(newKey, ...this.saveArguments('copy', whole)));
     if (written === -1) throw new Error('Session id collision: a freshly generated id already exists');
     const removed = await this.call(this.client.del(oldKey));
     if (removed === 0) {
@@ -214,7 +228,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
       session.markGone();
       return false;
     }
-    await this.call(this.updateIndexes(delta, true, false));
+    await this.call(this.updateIndexes({ ...delta, maxInactiveIntervalInSeconds: whole.maxInactiveIntervalInSeconds }, true, false));
     session.markSaved(delta);
     return true;
   }
