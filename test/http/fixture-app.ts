@@ -1,5 +1,5 @@
 import {
-  Body, CanActivate, Controller, ExecutionContext, Get, HttpCode, Injectable, Module, Post, Res, UseGuards,
+  BadRequestException, Body, CanActivate, Controller, ExecutionContext, Get, HttpCode, Injectable, Module, Post, Res, UseGuards,
   UnauthorizedException, type DynamicModule, type INestApplication,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -53,7 +53,8 @@ class FixtureController {
 
   @Post('set')
   @HttpCode(200)
-  async set(@Session() session: HttpSession<Attrs>, @Body() body: { name: string; value: unknown; delayMs?: number }) {
+  async set(@Session() session: HttpSession<Attrs>, @Body() body: { name: string; value: unknown; delayMs?: number } | undefined) {
+    if (typeof body?.name !== 'string') throw new BadRequestException('Send { name, value }');
     session.set(body.name, body.value as never);
     if (body.delayMs) await new Promise((resolve) => setTimeout(resolve, body.delayMs));
     return { id: session.id };
