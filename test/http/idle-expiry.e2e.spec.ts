@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { CookieClient } from './client.js';
+import { startFixtureApp, type Platform } from './fixture-app.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sessionIdOf = (cookie: string) => Buffer.from(cookie, 'base64').toString('utf8');
+
+describe.each<Platform>(['express', 'fastify'])('idle expiry over HTTP on %s', (platform) => {
+  const namespace = uniqueNamespace('idle');
+  let app: INestApplication;
+  let url: string;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    ({ app, url } = await startFixtureApp(platform, { redis: sharedRedisUrl(), redisNamespace: namespace, maxInactiveIntervalInSeconds: 2 }));
+    redis = new Redis(sharedRedisUrl());
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await redis.quit();
+  });
+
+  it('each request restarts the idle timer; a cookie unused for 3 s then yields a new session', async () => {
+    const client = new CookieClient(url);
+    await client.post('/login', { userId: 'idler' });
+    const firstId = sessionIdOf(client.cookies.get('SESSION')!);
+
+    // Used every 1.2 s, the session outlives its 2 s interval.
+    for (let i = 0; i < 2; i++) {
+      await sleep(1200);
+      expect((await client.get('/peek')).body).toEqual({ exists: true, userId: 'idler' });
+    }
+
+    await sleep(3000);
+    expect((await client.get('/peek')).body).toEqual({ exists: false, userId: null });
+    expect(await redis.exists(`${namespace}:sessions:{${firstId}}`)).toBe(0);
+    expect((await client.get('/me')).status).toBe(401);
+
+    const fresh = await client.post('/set', { name: 'again', value: true });
+    expect(fresh.body.id).not.toBe(firstId);
+    expect(sessionIdOf(client.cookies.get('SESSION')!)).toBe(fresh.body.id);
+    expect((await client.get('/peek')).body.exists).toBe(true);
+  });
+});
