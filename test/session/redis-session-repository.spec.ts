@@ -278,8 +278,10 @@ describe('RedisSessionRepository on a private server', () => {
       const loaded = (await repo.findById(warm.id))!;
       loaded.set('a', 1);
       await repo.save(loaded);
+      loaded.changeId();
+      await repo.save(loaded);
       await repo.findByPrincipalName('warm');
-      await repo.deleteById(warm.id);
+      await repo.deleteById(loaded.id);
     });
 
     afterAll(() => {
