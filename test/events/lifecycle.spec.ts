@@ -66,4 +66,14 @@ describe('app.close()', () => {
     expect((await commandsProcessed()) - before).toBeLessThanOrEqual(1);
     await client.quit();
   });
+
+  it('completes while Redis is down', async () => {
+    const down = await startRedisServer();
+    const app = await startInstance({ redis: down.url, redisNamespace: uniqueNamespace('down'), commandTimeoutMs: 300 });
+    await down.stop();
+    await sleep(200); // the module notices and starts reconnecting
+    const started = Date.now();
+    await app.close();
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
 });

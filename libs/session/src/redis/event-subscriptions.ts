@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { LOGGER_CONTEXT } from '../session.constants.js';
+import { DISCONNECT_TIMEOUT_MS, type UndocumentedOptions } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
 /** Flags we need: K (keyspace channel), g (generic: del), x (expired). */
@@ -104,7 +105,14 @@ export class EventSubscriptions {
   }
 
   private subscriberBeside(node: Redis, options: RedisOptions = {}): Redis {
-    const subscriber = node.duplicate({ ...options, lazyConnect: true, enableAutoPipelining: false, autoResubscribe: false });
+    const overrides: RedisOptions & UndocumentedOptions = {
+      ...options,
+      lazyConnect: true,
+      enableAutoPipelining: false,
+      autoResubscribe: false,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    };
+    const subscriber = node.duplicate(overrides);
     subscriber.on('error', () => undefined); // reconnects by itself; the main client logs connection errors
     subscriber.on('message', (_channel: string, message: string) => this.handlers.onOwnMessage(message));
     subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.handlers.onKeyspaceMessage(channel, message));
