@@ -78,6 +78,11 @@ describe('events when Redis is down as the module starts', () => {
     a = await startInstance({ redis: server.url, redisNamespace: namespace, commandTimeoutMs: 500 });
     await server.restart(); // same port: now up
     raw = newClient(server.url);
+    // Pub/sub does not replay what was published before a subscriber (re)connected: wait for it.
+    await eventually(async () => {
+      const [, subscribers] = (await raw.pubsub('NUMSUB', `${namespace}:event`)) as [string, number];
+      if (subscribers < 1) throw new Error('not subscribed yet');
+    }, 5000);
     const { session } = await eventually(() => storeSession(a.repository, { a: 1 }, 1), 5000);
     await a.waitFor((e) => e.sessionId === session.id && e.type === 'created', 3000);
     await a.waitFor((e) => e.sessionId === session.id && e.type === 'expired', 5000);
