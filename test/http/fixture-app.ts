@@ -36,7 +36,8 @@ class FixtureController {
 
   @Post('logout')
   @HttpCode(204)
-  async logout(@Session({ create: false }) session?: HttpSession<Attrs>) {
+  async logout(@Session({ create: false }) session?: HttpSession<Attrs>, @Body() body?: { delayMs?: number }) {
+    if (body?.delayMs) await new Promise((resolve) => setTimeout(resolve, body.delayMs));
     await session?.invalidate();
   }
 

@@ -1,10 +1,9 @@
-import { ServiceUnavailableException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { SessionStoreUnavailableError } from '../core/errors.js';
 import type { HttpSession } from '../core/http-session.js';
 import type { SessionRepository } from '../core/session-repository.js';
 import { rawRequestOf, type HttpExchange } from './http-exchange.js';
 import type { SessionIdResolver } from './session-id-resolver.js';
+import { storeOperation } from './store-unavailable.js';
 
 const REQUEST_SESSION = Symbol('nestjs-redis-session:request-session');
 
@@ -24,14 +23,16 @@ export class RequestSession {
   private constructor(
     private readonly repository: SessionRepository,
     private readonly resolver: SessionIdResolver,
+    /** How long the request waits for the store before answering 503. */
+    private readonly storeTimeoutMs: number,
     readonly exchange: HttpExchange,
   ) {}
 
-  static attach(request: unknown, response: unknown, repository: SessionRepository, resolver: SessionIdResolver): RequestSession {
+  static attach(request: unknown, response: unknown, repository: SessionRepository, resolver: SessionIdResolver, storeTimeoutMs: number): RequestSession {
     const rawRequest = rawRequestOf(request);
     const existing = (rawRequest as IncomingMessage & { [REQUEST_SESSION]?: RequestSession })[REQUEST_SESSION];
     if (existing) return existing;
-    const requestSession = new RequestSession(repository, resolver, { rawRequest, platformRequest: request, platformResponse: response });
+    const requestSession = new RequestSession(repository, resolver, storeTimeoutMs, { rawRequest, platformRequest: request, platformResponse: response });
     Object.defineProperty(rawRequest, REQUEST_SESSION, { value: requestSession });
     return requestSession;
   }
@@ -68,27 +69,22 @@ export class RequestSession {
   async commit(): Promise<void> {
     const session = this.#session;
     if (!session) return;
-    try {
+    const saved = await storeOperation(async () => {
       await session.flushed();
-      if (session.isInvalidated) return;
-      const saved = await session.save();
-      // Ended meanwhile (logout elsewhere, expiry): nothing was written, and the client forgets it.
-      if (!saved) this.reflect(session);
-    } catch (error) {
-      throw toHttpError(error);
-    }
+      return session.isInvalidated || (await session.save());
+    }, this.storeTimeoutMs);
+    // Ended meanwhile (logout elsewhere, expiry): nothing was written, and the client forgets it.
+    if (!saved) this.reflect(session);
   }
 
-  private async load(): Promise<HttpSession<any> | undefined> {
-    try {
+  private load(): Promise<HttpSession<any> | undefined> {
+    return storeOperation(async () => {
       for (const id of this.resolver.resolveSessionIds(this.exchange)) {
         const session = await this.repository.findById(id);
         if (session) return session;
       }
       return undefined;
-    } catch (error) {
-      throw toHttpError(error);
-    }
+    }, this.storeTimeoutMs);
   }
 
   private adopt<T extends Record<string, any>>(session: HttpSession<T>): HttpSession<T> {
@@ -111,12 +107,4 @@ export class RequestSession {
     this.resolver.setSessionId(this.exchange, session.id);
     this.#clientId = session.id;
   }
-}
-
-/** The store being unreachable is the client's 503, with a body that says so; anything else stays as it is. */
-function toHttpError(error: unknown): unknown {
-  if (error instanceof SessionStoreUnavailableError) {
-    return new ServiceUnavailableException('The session store is unavailable; please retry shortly', { cause: error });
-  }
-  return error;
 }

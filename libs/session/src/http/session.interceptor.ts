@@ -1,11 +1,13 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { catchError, concatMap, from, mergeMap, throwError, type Observable } from 'rxjs';
 import { RequestSession } from './request-session.js';
+import { toHttpError } from './store-unavailable.js';
 
 /**
  * The commit half of Spring's SessionRepositoryFilter, registered globally by the module:
  * once the handler is done, the session's changes are written before the response leaves,
- * also when the handler throws (the error response then still carries the cookie).
+ * also when the handler throws (the error response then still carries the cookie). A handler's
+ * own store call that fails (`invalidate()` with Redis down) becomes a 503 like the filter's.
  */
 @Injectable()
 export class SessionInterceptor implements NestInterceptor {
@@ -27,7 +29,7 @@ export class SessionInterceptor implements NestInterceptor {
       catchError((error: unknown) => {
         if (commitFailed) return throwError(() => error);
         // The handler failed: still write what it changed; its error wins over a failure to commit.
-        return from(requestSession.commit().catch(() => undefined)).pipe(mergeMap(() => throwError(() => error)));
+        return from(requestSession.commit().catch(() => undefined)).pipe(mergeMap(() => throwError(() => toHttpError(error))));
       }),
     );
   }

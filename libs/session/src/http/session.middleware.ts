@@ -14,16 +14,18 @@ import type { SessionIdResolver } from './session-id-resolver.js';
 @Injectable()
 export class SessionMiddleware implements NestMiddleware {
   private readonly resolver: SessionIdResolver;
+  private readonly storeTimeoutMs: number;
 
   constructor(
     @Inject(SESSION_OPTIONS) options: ResolvedSessionOptions,
     private readonly repository: SessionRepository,
   ) {
+    this.storeTimeoutMs = options.commandTimeoutMs;
     this.resolver = options.idResolver === 'header' ? new HeaderSessionIdResolver(options.headerName) : new CookieSessionIdResolver(options.cookie);
   }
 
   use(request: unknown, response: unknown, next: () => void): void {
-    RequestSession.attach(request, response, this.repository, this.resolver);
+    RequestSession.attach(request, response, this.repository, this.resolver, this.storeTimeoutMs);
     next();
   }
 }
