@@ -58,4 +58,15 @@ describe('session events on a Redis Cluster', () => {
     for (const session of toExpire) expect([a.count(session.id, 'expired'), b.count(session.id, 'expired')]).toEqual([1, 1]);
     expect(await b.repository.findByPrincipalName('gina')).toEqual([]);
   });
+
+  it('a changed id (copied to a new slot, the old key deleted) is no deletion', async () => {
+    const { session } = await storeSession(a.repository, { [PRINCIPAL_NAME_INDEX_NAME]: 'hugo' });
+    const oldId = session.id;
+    const loaded = (await b.repository.findById(oldId))!;
+    const newId = loaded.changeId();
+    expect(await b.repository.save(loaded)).toBe(true);
+    await sleep(1500); // past the listener's wait for an announcement
+    expect([...a.seen, ...b.seen].filter((e) => e.type !== 'created' && (e.sessionId === oldId || e.sessionId === newId))).toEqual([]);
+    expect((await a.repository.findByPrincipalName('hugo')).map((s) => s.id)).toEqual([newId]);
+  });
 });

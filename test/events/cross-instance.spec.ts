@@ -81,6 +81,18 @@ describe('session events across two instances', () => {
     expect(a.count(session.id, 'expired') + b.count(session.id, 'expired')).toBe(0);
   });
 
+  it('a changed id is neither an end nor a new session', async () => {
+    const { session } = await storeSession(a.repository);
+    const oldId = session.id;
+    const loaded = (await b.repository.findById(oldId))!;
+    const newId = loaded.changeId();
+    expect(await b.repository.save(loaded)).toBe(true);
+    await sleep(1200); // past the listener's wait for an announcement
+    const about = (id: string) => [...a.seen, ...b.seen].filter((e) => e.sessionId === id).map((e) => e.type);
+    expect(about(oldId)).toEqual(['created', 'created']);
+    expect(about(newId)).toEqual([]);
+  });
+
   it('ignores every event of another namespace on the same Redis', async () => {
     const { session } = await storeSession(other.repository, { a: 1 }, 1);
     const second = await storeSession(other.repository);

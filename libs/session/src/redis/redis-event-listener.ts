@@ -2,6 +2,7 @@ import type { SessionEvent, SessionEvents } from '../core/session-events.js';
 import { isValidSessionId } from '../core/session-id.js';
 import { announceSessionEnd } from './announce-session-end.js';
 import { EventSubscriptions } from './event-subscriptions.js';
+import { RecentIds } from './recent-ids.js';
 import { decodeEventMessage } from './session-event-message.js';
 import type { RedisSessionRepository } from './redis-session-repository.js';
 
@@ -9,6 +10,8 @@ import type { RedisSessionRepository } from './redis-session-repository.js';
 const DEDUPE_WINDOW_MS = 30_000;
 /** How long to wait for the instance that won an end's announcement before reporting it ourselves. */
 const ANNOUNCEMENT_GRACE_MS = 1000;
+/** Cluster only: how long a keyspace 'del' waits for a 'renamed' message that would explain it. */
+const RENAME_GRACE_MS = 100;
 
 /**
  * Turns what Redis tells into SessionEvents, on every instance:
@@ -19,16 +22,22 @@ const ANNOUNCEMENT_GRACE_MS = 1000;
  * Both may tell of the same end: it is reported once.
  */
 export class RedisEventListener {
-  readonly #recentlyEnded = new Map<string, number>();
+  /** Ids whose end was reported: a second source telling of it is ignored. */
+  readonly #recentlyEnded = new RecentIds(DEDUPE_WINDOW_MS);
+  /** Old ids of sessions a Cluster moved to a new id: the old key's deletion is no end. */
+  readonly #movedAway = new RecentIds(DEDUPE_WINDOW_MS);
   /** Ends told by a keyspace notification that another instance is expected to announce. */
   readonly #awaitingAnnouncement = new Map<string, NodeJS.Timeout>();
   readonly #subscriptions: EventSubscriptions;
+  readonly #isCluster: boolean;
+  #stopped = false;
 
   constructor(
     private readonly repository: RedisSessionRepository,
     private readonly events: SessionEvents,
     configureNotifications: boolean,
   ) {
+    this.#isCluster = 'isCluster' in repository.client && repository.client.isCluster === true;
     this.#subscriptions = new EventSubscriptions(repository.client, repository.keys, configureNotifications, {
       onOwnMessage: (message) => this.onOwnMessage(message),
       onKeyspaceMessage: (channel, event) => this.onKeyspaceMessage(channel, event),
@@ -41,6 +50,7 @@ export class RedisEventListener {
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const timer of this.#awaitingAnnouncement.values()) clearTimeout(timer);
     this.#awaitingAnnouncement.clear();
     this.#subscriptions.stop();
@@ -49,6 +59,12 @@ export class RedisEventListener {
   private onOwnMessage(message: string): void {
     const decoded = decodeEventMessage(message);
     if (!decoded || !isValidSessionId(decoded.id)) return;
+    if (decoded.type === 'renamed') {
+      if (!isValidSessionId(decoded.oldId)) return;
+      this.#movedAway.add(decoded.oldId);
+      this.cancelFallback(decoded.oldId);
+      return;
+    }
     this.report({ type: decoded.type, sessionId: decoded.id, principalName: this.repository.principalOf(decoded.storedPrincipal) });
   }
 
@@ -57,9 +73,17 @@ export class RedisEventListener {
     if (event !== 'del' && event !== 'expired') return;
     const key = channel.slice(channel.indexOf(':') + 1);
     const id = this.repository.keys.idOfSessionKey(key);
-    if (!id || !isValidSessionId(id) || this.#recentlyEnded.has(id)) return;
+    if (!id || !isValidSessionId(id) || this.#recentlyEnded.has(id) || this.#movedAway.has(id)) return;
     const type = event === 'del' ? 'deleted' : 'expired';
-    // Every instance hears this; the one that wins announces it to all (with the principal name).
+    // A Cluster's change of id ends with a DEL of the old key; its 'renamed' message travels on
+    // another connection (and the cluster bus), so give it a moment to arrive first.
+    if (type === 'deleted' && this.#isCluster) setTimeout(() => this.announce(type, id), RENAME_GRACE_MS).unref();
+    else this.announce(type, id);
+  }
+
+  /** Every instance hears of the end; the one that wins announces it to all (with the principal name). */
+  private announce(type: 'deleted' | 'expired', id: string): void {
+    if (this.#stopped || this.#recentlyEnded.has(id) || this.#movedAway.has(id)) return;
     announceSessionEnd(this.repository, type, id).then(
       (announced) => {
         if (!announced) this.reportUnlessAnnounced(type, id);
@@ -76,7 +100,7 @@ export class RedisEventListener {
     if (this.#recentlyEnded.has(id) || this.#awaitingAnnouncement.has(id)) return;
     const timer = setTimeout(() => {
       this.#awaitingAnnouncement.delete(id);
-      this.report({ type, sessionId: id });
+      if (!this.#movedAway.has(id)) this.report({ type, sessionId: id });
     }, ANNOUNCEMENT_GRACE_MS);
     timer.unref();
     this.#awaitingAnnouncement.set(id, timer);
@@ -85,21 +109,15 @@ export class RedisEventListener {
   private report(event: SessionEvent): void {
     if (event.type !== 'created') {
       if (this.#recentlyEnded.has(event.sessionId)) return;
-      this.rememberEnded(event.sessionId);
-      clearTimeout(this.#awaitingAnnouncement.get(event.sessionId));
-      this.#awaitingAnnouncement.delete(event.sessionId);
+      this.#recentlyEnded.add(event.sessionId);
+      this.cancelFallback(event.sessionId);
     }
     if (event.principalName === undefined) delete event.principalName;
     this.events.emit(event);
   }
 
-  private rememberEnded(id: string): void {
-    const now = Date.now();
-    this.#recentlyEnded.set(id, now);
-    // Entries are in insertion (= time) order: drop the old ones from the front.
-    for (const [oldId, at] of this.#recentlyEnded) {
-      if (now - at < DEDUPE_WINDOW_MS) break;
-      this.#recentlyEnded.delete(oldId);
-    }
+  private cancelFallback(id: string): void {
+    clearTimeout(this.#awaitingAnnouncement.get(id));
+    this.#awaitingAnnouncement.delete(id);
   }
 }

@@ -6,7 +6,7 @@ import { PRINCIPAL_NAME_INDEX_NAME } from '../core/principal.js';
 import type { SessionData, SessionDelta } from '../core/session-data.js';
 import { isValidSessionId } from '../core/session-id.js';
 import type { RedisKeys } from './redis-keys.js';
-import { encodeEventMessage } from './session-event-message.js';
+import { encodeEventMessage, encodeRenameMessage } from './session-event-message.js';
 import { withSessionScripts, type ScriptedClient } from './session-scripts.js';
 
 const ATTRIBUTE_PREFIX = 'sessionAttr:';
@@ -221,6 +221,8 @@ export class RedisSessionRepository extends BaseSessionRepository {
     const newKey = this.keys.session(delta.id);
     const written = await this.call(this.client.sessionSave(newKey, ...this.saveArguments('copy', whole)));
     if (written === -1) throw new Error('Session id collision: a freshly generated id already exists');
+    // Told first, so that no instance reports the old key's deletion as the session's end.
+    await this.call(this.client.publish(this.keys.eventChannel, encodeRenameMessage(delta.storedId!, delta.id)));
     const removed = await this.call(this.client.del(oldKey));
     if (removed === 0) {
       // Deleted (logout) or expired while we copied it: the copy must not outlive it.

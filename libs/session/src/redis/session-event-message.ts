@@ -1,21 +1,26 @@
 import type { SessionEventType } from '../core/session-events.js';
 
 /**
- * The library's own event messages on `<namespace>:event`: `type \n id \n principal`, the principal
- * being the attribute's stored (serialized) value or empty. Plain text, so that a Lua script can
- * append the stored value whatever the serializer.
+ * The library's own messages on `<namespace>:event`, plain text so that a Lua script can build them
+ * whatever the serializer:
+ * - `type \n id \n principal` for created/deleted/expired, the principal being the attribute's
+ *   stored (serialized) value or empty;
+ * - `renamed \n newId \n oldId` when a Cluster moves a session to a new id by copying it and
+ *   deleting the old key: that deletion is no end of the session, and listeners must know it.
  */
 export function encodeEventMessage(type: SessionEventType, id: string, storedPrincipal = ''): string {
   return `${type}\n${id}\n${storedPrincipal}`;
 }
 
-export interface EventMessage {
-  type: SessionEventType;
-  id: string;
-  storedPrincipal: string;
+export function encodeRenameMessage(oldId: string, newId: string): string {
+  return `renamed\n${newId}\n${oldId}`;
 }
 
-const TYPES = new Set<string>(['created', 'deleted', 'expired']);
+export type EventMessage =
+  | { type: SessionEventType; id: string; storedPrincipal: string }
+  | { type: 'renamed'; id: string; oldId: string };
+
+const TYPES = new Set<string>(['created', 'deleted', 'expired', 'renamed']);
 
 export function decodeEventMessage(message: string): EventMessage | undefined {
   const first = message.indexOf('\n');
@@ -23,5 +28,7 @@ export function decodeEventMessage(message: string): EventMessage | undefined {
   if (first < 0 || second < 0) return undefined;
   const type = message.slice(0, first);
   if (!TYPES.has(type)) return undefined;
-  return { type: type as SessionEventType, id: message.slice(first + 1, second), storedPrincipal: message.slice(second + 1) };
+  const id = message.slice(first + 1, second);
+  const rest = message.slice(second + 1);
+  return type === 'renamed' ? { type, id, oldId: rest } : { type: type as SessionEventType, id, storedPrincipal: rest };
 }
