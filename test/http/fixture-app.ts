@@ -1,6 +1,6 @@
 import {
   BadRequestException, Body, CanActivate, Controller, ExecutionContext, Get, HttpCode, Injectable, Module, Post, Res, UseGuards,
-  UnauthorizedException, type DynamicModule, type INestApplication,
+  UnauthorizedException, type DynamicModule, type INestApplication, type LogLevel,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -95,6 +95,8 @@ export type Platform = 'express' | 'fastify';
 export interface FixtureSetup {
   /** Trust `X-Forwarded-*` headers (Express `trust proxy`, Fastify `trustProxy`). */
   trustProxy?: boolean;
+  /** Nest's logger levels (default errors and warnings; `false` for start-ups expected to fail). */
+  logger?: LogLevel[] | false;
 }
 
 /** The fixture app on a real loopback port, with `EnableRedisHttpSession.forRoot(options)`; returns it and its base URL. */
@@ -105,7 +107,7 @@ export function startFixtureApp(platform: Platform, options: SessionModuleOption
 /** The fixture app importing the given session module (e.g. a `forRootAsync` one). */
 export async function startFixtureAppWith(platform: Platform, sessionModule: DynamicModule, setup: FixtureSetup = {}): Promise<{ app: INestApplication; url: string }> {
   const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ trustProxy: setup.trustProxy ?? false });
-  const app = await NestFactory.create(FixtureModule.with(sessionModule), adapter as never, { logger: ['error', 'warn'], abortOnError: false });
+  const app = await NestFactory.create(FixtureModule.with(sessionModule), adapter as never, { logger: setup.logger ?? ['error', 'warn'], abortOnError: false });
   if (platform === 'express' && setup.trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', true);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
