@@ -16,8 +16,8 @@ import { startRedisServer } from '../test/harness/redis-server.js';
 const LIVE_SESSIONS = Number(process.env.LIVE_SESSIONS ?? 100_000);
 const EXPIRING_SESSIONS = Number(process.env.EXPIRING_SESSIONS ?? 1_000);
 /** Expiring sessions are created in this many waves, WAVE_GAP_MS apart, with 2 or 3 s intervals: deadlines spread over ~4 s. */
-const WAVES = 20;
-const WAVE_GAP_MS = 100;
+const WAVES = 100;
+const WAVE_GAP_MS = 30;
 const FILL_BATCH = 1_000;
 /** After the last deadline, how long to wait for stragglers before counting them as missing. */
 const GRACE_MS = 10_000;
