@@ -27,6 +27,7 @@ describe.each<Platform>(['express', 'fastify'])('Redis round trips per request o
     await warm.post('/login', { userId: 'warm' });
     await warm.get('/me');
     await warm.post('/set', { name: 'n', value: 1 });
+    await warm.post('/logout');
   });
 
   afterAll(async () => {
@@ -67,6 +68,21 @@ describe.each<Platform>(['express', 'fastify'])('Redis round trips per request o
     const cost = await redisCost(observer, async () => expect((await user.post('/set', { name: 'first', value: 1 })).status).toBe(200));
     expect(cost.reads).toBe(1);
     expect(cost.calls).toMatchObject({ evalsha: 1, zadd: 1 });
+  });
+
+  it('a login from a visitor without a session costs two round trips: the session, then the principal index', async () => {
+    const visitor = client();
+    const cost = await redisCost(observer, async () => expect((await visitor.post('/login', { userId: 'newcomer' })).status).toBe(200));
+    expect(cost.reads).toBe(2);
+    expect(cost.calls).toMatchObject({ evalsha: 1, zadd: 1, sadd: 1 });
+  });
+
+  it('a logout costs three round trips: load, delete (with its event), then the index entries of the session', async () => {
+    const user = client();
+    await user.post('/login', { userId: 'leaver' });
+    const cost = await redisCost(observer, async () => expect((await user.post('/logout')).status).toBe(204));
+    expect(cost.reads).toBe(3);
+    expect(cost.calls).toMatchObject({ evalsha: 2, del: 1, publish: 1, zrem: 1, srem: 1 });
   });
 
   it('a request that asks for a session it does not have, with no cookie, costs nothing', async () => {
