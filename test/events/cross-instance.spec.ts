@@ -103,3 +103,19 @@ describe('session events across two instances', () => {
     expect([...a.seen, ...b.seen].filter((e) => ids.has(e.sessionId))).toEqual([]);
   });
 });
+
+describe('expiry while no instance runs', () => {
+  it('is announced by the first sweep after an instance starts', async () => {
+    const namespace = uniqueNamespace('offline');
+    const first = await startInstance({ redis: sharedRedisUrl(), redisNamespace: namespace });
+    const { session } = await storeSession(first.repository, { a: 1 }, 1);
+    await first.close();
+    await sleep(1500);
+    const next = await startInstance({ redis: sharedRedisUrl(), redisNamespace: namespace });
+    try {
+      await next.waitFor((e) => e.sessionId === session.id && e.type === 'expired', 3000);
+    } finally {
+      await next.close();
+    }
+  });
+});
