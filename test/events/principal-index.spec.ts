@@ -66,6 +66,16 @@ describe('sessions by principal name', () => {
     expect(await raw.hget(`${namespace}:expirations:{0}:principals`, session.id)).toBeNull();
   });
 
+  it('an externally deleted session that never expires leaves no index behind either', async () => {
+    const { session } = await storeSession(a.repository, { [PRINCIPAL_NAME_INDEX_NAME]: 'ivan' }, -1);
+    await raw.del(`${namespace}:sessions:{${session.id}}`);
+    const events = await Promise.all([a, b].map((instance) => instance.waitFor((e) => e.sessionId === session.id && e.type === 'deleted', 3000)));
+    expect(events.map((event) => event.principalName)).toEqual(['ivan', 'ivan']);
+    await sleep(200);
+    expect(await raw.exists(`${namespace}:index:${PRINCIPAL_NAME_INDEX_NAME}:ivan`)).toBe(0);
+    expect(await raw.hget(`${namespace}:expirations:{0}:principals`, session.id)).toBeNull();
+  });
+
   it('a principal set after creation is indexed, and cleaned on expiry', async () => {
     const { session } = await storeSession(a.repository, { a: 1 }, 1);
     const loaded = (await b.repository.findById(session.id))!;
