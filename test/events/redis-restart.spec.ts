@@ -43,7 +43,7 @@ describe('events after a Redis restart', () => {
     // Restart lost the data and the server's notification setting; the module re-applies it once reconnected.
     await eventually(async () => {
       const [, flags] = (await raw.config('GET', 'notify-keyspace-events')) as string[];
-      if (!/K/.test(flags) || !/g/.test(flags) || !/x/.test(flags)) throw new Error(`notify-keyspace-events is "${flags}"`);
+      if (!/E/.test(flags) || !/g/.test(flags) || !/x/.test(flags)) throw new Error(`notify-keyspace-events is "${flags}"`);
     }, 5000);
 
     const { session } = await eventually(() => storeSession(a.repository, { a: 1 }, 1), 5000);

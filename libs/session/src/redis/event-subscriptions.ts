@@ -4,16 +4,16 @@ import { LOGGER_CONTEXT } from '../session.constants.js';
 import { DISCONNECT_TIMEOUT_MS, type UndocumentedOptions } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
-/** Flags we need: K (keyspace channel), g (generic: del), x (expired). */
-const REQUIRED_FLAGS = ['K', 'g', 'x'];
+/** Flags we need: E (keyevent channels), g (generic: del), x (expired). */
+const REQUIRED_FLAGS = ['E', 'g', 'x'];
 /** Topology events after which a Cluster's set of masters may have changed. */
 const TOPOLOGY_EVENTS = ['ready', 'refresh', '+node', '-node'];
 
 export interface SubscriptionHandlers {
   /** A message on `<namespace>:event`. */
   onOwnMessage(message: string): void;
-  /** A keyspace notification for one of the namespace's session keys: its channel and event name. */
-  onKeyspaceMessage(channel: string, event: string): void;
+  /** A keyevent notification: a key (any key of the database) was deleted or expired. */
+  onKeyEvent(event: 'del' | 'expired', key: string): void;
 }
 
 /**
@@ -49,7 +49,7 @@ export class EventSubscriptions {
     this.#detach.push(this.keepNotificationsOn(node));
     const subscriber = this.subscriberBeside(node);
     this.#others.push(subscriber);
-    return this.subscribeOnEveryConnect(subscriber, { pattern: this.keys.sessionKeyspacePattern(node.options.db ?? 0), channel: this.keys.eventChannel });
+    return this.subscribeOnEveryConnect(subscriber, node.options.db ?? 0, this.keys.eventChannel);
   }
 
   stop(): void {
@@ -93,7 +93,7 @@ export class EventSubscriptions {
         // Its own reconnection: the pool's node connections give up at once and wait for a topology refresh.
         const subscriber = this.subscriberBeside(node, { retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000) });
         this.#perNode.set(key, { subscriber, detach: this.keepNotificationsOn(node) });
-        void this.subscribeOnEveryConnect(subscriber, { pattern: this.keys.sessionKeyspacePattern(db) });
+        void this.subscribeOnEveryConnect(subscriber, db);
       }
     };
     for (const event of TOPOLOGY_EVENTS) {
@@ -114,15 +114,22 @@ export class EventSubscriptions {
     };
     const subscriber = node.duplicate(overrides);
     subscriber.on('error', () => undefined); // reconnects by itself; the main client logs connection errors
-    subscriber.on('message', (_channel: string, message: string) => this.handlers.onOwnMessage(message));
-    subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.handlers.onKeyspaceMessage(channel, message));
+    const db = node.options.db ?? 0;
+    const { del, expired } = this.keys.keyEventChannels(db);
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === del) this.handlers.onKeyEvent('del', message);
+      else if (channel === expired) this.handlers.onKeyEvent('expired', message);
+      else this.handlers.onOwnMessage(message);
+    });
     return subscriber;
   }
 
-  private subscribeOnEveryConnect(subscriber: Redis, to: { pattern: string; channel?: string }): Promise<void> {
+  private subscribeOnEveryConnect(subscriber: Redis, db: number, ownChannel?: string): Promise<void> {
+    const { del, expired } = this.keys.keyEventChannels(db);
+    const channels = ownChannel === undefined ? [del, expired] : [del, expired, ownChannel];
     return new Promise((resolve) => {
       subscriber.on('ready', () => {
-        Promise.all([subscriber.psubscribe(to.pattern), to.channel === undefined ? undefined : subscriber.subscribe(to.channel)]).then(
+        subscriber.subscribe(...channels).then(
           () => resolve(),
           (error: unknown) => this.warnSubscribeFailed(error),
         );
@@ -154,7 +161,7 @@ export class EventSubscriptions {
         `Could not enable keyspace notifications (${messageOf(error)}). ` +
           'Sessions still expire on time and their events still fire, but deletions made outside this library ' +
           '(e.g. an operator\'s DEL) go unnoticed until the session\'s deadline. To see them, set ' +
-          '"notify-keyspace-events Kgx" in the Redis server configuration (managed Redis: its parameter group).',
+          '"notify-keyspace-events Egx" in the Redis server configuration (managed Redis: its parameter group).',
       );
     }
   }

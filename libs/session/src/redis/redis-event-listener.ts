@@ -17,7 +17,7 @@ const RENAME_GRACE_MS = 100;
  * Turns what Redis tells into SessionEvents, on every instance:
  * - the library's own messages on `<namespace>:event` (created, deleted, expired: published in the
  *   same script that made the change, so every instance hears of every change);
- * - keyspace notifications for this namespace's session keys, to see deletions and expiries that
+ * - keyevent notifications (del, expired) filtered to this namespace's session keys, to see deletions and expiries that
  *   happened outside the library (an operator's DEL, Redis' own TTL), when the server has them on.
  * Both may tell of the same end: it is reported once.
  */
@@ -40,7 +40,7 @@ export class RedisEventListener {
     this.#isCluster = 'isCluster' in repository.client && repository.client.isCluster === true;
     this.#subscriptions = new EventSubscriptions(repository.client, repository.keys, configureNotifications, {
       onOwnMessage: (message) => this.onOwnMessage(message),
-      onKeyspaceMessage: (channel, event) => this.onKeyspaceMessage(channel, event),
+      onKeyEvent: (event, key) => this.onKeyEvent(event, key),
     });
   }
 
@@ -69,9 +69,7 @@ export class RedisEventListener {
   }
 
   /** A session key was deleted or expired by Redis itself, or by someone other than the library. */
-  private onKeyspaceMessage(channel: string, event: string): void {
-    if (event !== 'del' && event !== 'expired') return;
-    const key = channel.slice(channel.indexOf(':') + 1);
+  private onKeyEvent(event: 'del' | 'expired', key: string): void {
     const id = this.repository.keys.idOfSessionKey(key);
     if (!id || !isValidSessionId(id) || this.#recentlyEnded.has(id) || this.#movedAway.has(id)) return;
     const type = event === 'del' ? 'deleted' : 'expired';

@@ -49,12 +49,12 @@ export class RedisKeys {
     return `${this.namespace}:index:${PRINCIPAL_NAME_INDEX_NAME}:${principalName}`;
   }
 
-  /** Keyspace-notification pattern matching this namespace's session keys only. */
-  sessionKeyspacePattern(db: number): string {
-    return `__keyspace@${db}__:${escapeGlob(this.sessionPrefix)}*`;
+  /**
+   * Keyevent channels telling of deletions and expiries (their message is the key). Keyevent
+   * rather than keyspace notifications: the latter would also tell every instance of each
+   * touch's PEXPIRE, a message per request; these carry only the two events we need.
+   */
+  keyEventChannels(db: number): { del: string; expired: string } {
+    return { del: `__keyevent@${db}__:del`, expired: `__keyevent@${db}__:expired` };
   }
-}
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
 }
