@@ -28,6 +28,9 @@ export interface SessionChangeListener {
 
 type Attributes = Record<string, unknown>;
 
+/** A name with one would be stored (UTF-8, in Redis) as U+FFFD, and come back as another attribute. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Spring stores the interval as a Java int; larger values would also overflow Redis' expiry arithmetic. */
 const MAX_INTERVAL_SECONDS = 2 ** 31 - 1;
 
@@ -129,6 +132,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   set<K extends keyof T & string>(name: K, value: T[K] | undefined): void {
     this.assertUsable();
     if (typeof name !== 'string' || name.length === 0) throw new SessionAttributeError(String(name), 'the name must be a non-empty string');
+    if (LONE_SURROGATE.test(name)) throw new SessionAttributeError(name, 'the name must be well-formed Unicode (a lone surrogate has no UTF-8 form)');
     if (value === undefined) return this.remove(name);
     const text = this.settings.serializer.serialize(value, name);
     if (Buffer.byteLength(text) > this.settings.maxAttributeBytes) {
