@@ -1,10 +1,10 @@
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { SessionEvents } from './core/session-events.js';
 import { SessionRepository } from './core/session-repository.js';
 import { EventEmitterBridge } from './event-emitter-bridge.js';
 import { SessionInterceptor } from './http/session.interceptor.js';
-import { SessionMiddleware } from './http/session.middleware.js';
+import { SessionHttpBinding } from './http/session-http-binding.js';
 import { SessionBackend } from './session-backend.js';
 import { SESSION_OPTIONS } from './session.constants.js';
 import { WebSocketRegistryListener } from './websocket/websocket-registry.listener.js';
@@ -29,16 +29,11 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleO
       inject: [SESSION_OPTIONS, SessionEvents],
     },
     { provide: SessionRepository, useFactory: (backend: SessionBackend) => backend.repository, inject: [SessionBackend] },
-    SessionMiddleware,
+    SessionHttpBinding,
     EventEmitterBridge,
     WebSocketRegistryListener,
     { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
   ],
   exports: [SESSION_OPTIONS, SessionEvents, SessionRepository, WebSocketRegistryListener],
 })
-export class EnableRedisHttpSession extends ConfigurableModuleClass implements NestModule {
-  /** The session context is attached before guards run, so that guards can read the session. */
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(SessionMiddleware).forRoutes('*');
-  }
-}
+export class EnableRedisHttpSession extends ConfigurableModuleClass {}

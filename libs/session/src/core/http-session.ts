@@ -56,6 +56,8 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   #changeCount = 0;
   #invalidated = false;
   #pendingFlush: Promise<unknown> = Promise.resolve();
+  /** IMMEDIATE writes scheduled and not yet settled. */
+  #flushesInFlight = 0;
   /** The last write (save or delete) of this object: writes run one at a time, each on the state the previous left. */
   #writes: Promise<unknown> = Promise.resolve();
   #flushError: unknown;
@@ -217,6 +219,11 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     }
   }
 
+  /** True while IMMEDIATE writes are under way (`flushed()` would wait). */
+  get hasPendingWrites(): boolean {
+    return this.#flushesInFlight > 0;
+  }
+
   /** True when a save would write something. */
   hasChanges(): boolean {
     if (this.#invalidated) return false;
@@ -324,11 +331,13 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   private changed(): void {
     this.#changeListener?.(this);
     if (this.settings.flushMode === FlushMode.IMMEDIATE) {
+      this.#flushesInFlight++;
       this.#pendingFlush = this.#pendingFlush
         .then(() => (this.hasChanges() ? this.store.save(this) : true))
         .catch((error: unknown) => {
           this.#flushError ??= error;
-        });
+        })
+        .finally(() => this.#flushesInFlight--);
     }
   }
 

@@ -1,16 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpSession } from '../core/http-session.js';
-import type { SessionRepository } from '../core/session-repository.js';
 import { rawRequestOf, type HttpExchange } from './http-exchange.js';
-import type { SessionIdResolver } from './session-id-resolver.js';
+import { sessionDependenciesFor, type SessionHttpDependencies } from './session-http-binding.js';
 import { storeOperation } from './store-unavailable.js';
 
 const REQUEST_SESSION = Symbol('nestjs-redis-session:request-session');
 
 /**
  * The session of one HTTP request (the request side of Spring's SessionRepositoryFilter).
- * Attached to the request before guards run, and lazy: nothing is read from the store until
- * someone asks for the session, so a request that never does costs no Redis call. Keeps the
+ * Made on the first ask (a guard, the decorator, an interceptor) and kept on the raw request;
+ * lazy: nothing is read from the store until someone asks for the session, so a request that
+ * never does costs nothing at all. Keeps the
  * client's cookie (or header) in step with the session as it changes, at once, so that even a
  * response sent by the handler itself (`@Res()`) carries it.
  */
@@ -21,33 +21,28 @@ export class RequestSession {
   #clientId: string | undefined;
 
   private constructor(
-    private readonly repository: SessionRepository,
-    private readonly resolver: SessionIdResolver,
-    /** How long the request waits for the store before answering 503. */
-    private readonly storeTimeoutMs: number,
+    private readonly dependencies: SessionHttpDependencies,
     readonly exchange: HttpExchange,
   ) {}
 
-  static attach(request: unknown, response: unknown, repository: SessionRepository, resolver: SessionIdResolver, storeTimeoutMs: number): RequestSession {
-    const rawRequest = rawRequestOf(request);
-    const existing = (rawRequest as IncomingMessage & { [REQUEST_SESSION]?: RequestSession })[REQUEST_SESSION];
+  /**
+   * The request's session context, made on first use. Undefined when the module does not serve
+   * this application (then `resolveSession` explains what to import).
+   */
+  static forRequest(platformRequest: object, platformResponse: unknown): RequestSession | undefined {
+    const existing = RequestSession.of(platformRequest);
     if (existing) return existing;
-    const requestSession = new RequestSession(repository, resolver, storeTimeoutMs, { rawRequest, platformRequest: request, platformResponse: response });
+    const dependencies = sessionDependenciesFor(platformRequest);
+    if (!dependencies) return undefined;
+    const rawRequest = rawRequestOf(platformRequest);
+    const requestSession = new RequestSession(dependencies, { rawRequest, platformRequest, platformResponse });
     Object.defineProperty(rawRequest, REQUEST_SESSION, { value: requestSession });
     return requestSession;
   }
 
-  /** The request's session context, given the platform's request (Express or Fastify) or the raw one. */
-  static of(request: unknown): RequestSession | undefined {
-    if (typeof request !== 'object' || request === null) return undefined;
+  /** The request's session context if someone already asked for it (Express or Fastify request, or the raw one). */
+  static of(request: object): RequestSession | undefined {
     return (rawRequestOf(request) as IncomingMessage & { [REQUEST_SESSION]?: RequestSession })[REQUEST_SESSION];
-  }
-
-  /** Records the platform's own request/response objects (Fastify's wrap the raw ones the middleware saw). */
-  bind(platformRequest: unknown, platformResponse: unknown): this {
-    this.exchange.platformRequest = platformRequest;
-    this.exchange.platformResponse = platformResponse;
-    return this;
   }
 
   /** The live session of the request; a new one when there is none and `create` is true. */
@@ -62,7 +57,13 @@ export class RequestSession {
         return this.adopt(found);
       }
     }
-    return create ? this.adopt(this.repository.createSession<T>()) : undefined;
+    return create ? this.adopt(this.dependencies.repository.createSession<T>()) : undefined;
+  }
+
+  /** True when commit() has nothing to do: no session was used, or nothing of it changed. */
+  get isClean(): boolean {
+    const session = this.#session;
+    return session === undefined || (!session.hasChanges() && !session.hasPendingWrites);
   }
 
   /** Writes the session's changes (ON_SAVE), if it was used at all. Called once the handler is done. */
@@ -72,19 +73,21 @@ export class RequestSession {
     const saved = await storeOperation(async () => {
       await session.flushed();
       return session.isInvalidated || (await session.save());
-    }, this.storeTimeoutMs);
+    }, this.dependencies.storeTimeoutMs);
     // Ended meanwhile (logout elsewhere, expiry): nothing was written, and the client forgets it.
     if (!saved) this.reflect(session);
   }
 
   private load(): Promise<HttpSession<any> | undefined> {
+    const ids = this.dependencies.resolver.resolveSessionIds(this.exchange);
+    if (ids.length === 0) return Promise.resolve(undefined);
     return storeOperation(async () => {
-      for (const id of this.resolver.resolveSessionIds(this.exchange)) {
-        const session = await this.repository.findById(id);
+      for (const id of ids) {
+        const session = await this.dependencies.repository.findById(id);
         if (session) return session;
       }
       return undefined;
-    }, this.storeTimeoutMs);
+    }, this.dependencies.storeTimeoutMs);
   }
 
   private adopt<T extends Record<string, any>>(session: HttpSession<T>): HttpSession<T> {
@@ -96,15 +99,16 @@ export class RequestSession {
   /** Brings the client's cookie/header in line with the session. */
   private reflect(session: HttpSession<any>): void {
     if (session.isInvalidated) {
-      if (this.#clientId !== undefined || this.resolver.resolveSessionIds(this.exchange).length > 0) {
-        this.resolver.expireSession(this.exchange);
+      const { resolver } = this.dependencies;
+      if (this.#clientId !== undefined || resolver.resolveSessionIds(this.exchange).length > 0) {
+        resolver.expireSession(this.exchange);
       }
       this.#clientId = undefined;
       return;
     }
     // A new session gets its cookie with its first change; an existing one when its id changes.
     if ((session.isNew && !session.hasChanges()) || session.id === this.#clientId) return;
-    this.resolver.setSessionId(this.exchange, session.id);
+    this.dependencies.resolver.setSessionId(this.exchange, session.id);
     this.#clientId = session.id;
   }
 }

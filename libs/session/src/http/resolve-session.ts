@@ -31,11 +31,11 @@ export async function resolveSession<T extends Record<string, any>>(
   options: ResolveSessionOptions = {},
 ): Promise<HttpSession<T> | undefined> {
   const http = host.switchToHttp();
-  const requestSession = RequestSession.of(http.getRequest());
+  const requestSession = RequestSession.forRequest(http.getRequest(), http.getResponse());
   if (!requestSession) {
     throw new InternalServerErrorException(
       'No session context on this request: import EnableRedisHttpSession.forRoot() in the application module',
     );
   }
-  return requestSession.bind(http.getRequest(), http.getResponse()).get<T>(options.create ?? true);
+  return requestSession.get<T>(options.create ?? true);
 }

@@ -12,22 +12,45 @@ export function toHttpError(error: unknown): unknown {
   return error;
 }
 
+/** Store operations in flight, each with the time it must have settled by. */
+const inFlight = new Set<{ deadline: number; fail: (error: unknown) => void }>();
+/** One timer for all of them (not one per request), running only while some are in flight. */
+let watchdog: NodeJS.Timeout | undefined;
+const WATCHDOG_PERIOD_MS = 25;
+
+function checkDeadlines(): void {
+  const now = Date.now();
+  for (const operation of inFlight) {
+    if (operation.deadline > now) continue;
+    inFlight.delete(operation);
+    operation.fail(new SessionStoreUnavailableError(new Error('no answer in time')));
+  }
+  if (inFlight.size === 0) {
+    clearInterval(watchdog);
+    watchdog = undefined;
+  }
+}
+
 /**
  * A store operation the request waits for, failing with a 503 once `timeoutMs` has passed.
  * The client's own command timeout is not enough: with auto-pipelining, a command waits behind the
  * pipeline in flight (the sweeper's, another request's) before its own timer starts, so a dead
  * Redis was measured to cost a request twice the timeout. The operation itself is not cancelled.
  */
-export async function storeOperation<T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SessionStoreUnavailableError(new Error(`no answer within ${timeoutMs} ms`))), timeoutMs);
+export function storeOperation<T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const entry = { deadline: Date.now() + timeoutMs, fail: (error: unknown) => reject(toHttpError(error)) };
+    inFlight.add(entry);
+    watchdog ??= setInterval(checkDeadlines, WATCHDOG_PERIOD_MS).unref();
+    operation().then(
+      (value) => {
+        inFlight.delete(entry);
+        resolve(value);
+      },
+      (error: unknown) => {
+        inFlight.delete(entry);
+        entry.fail(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([operation(), deadline]);
-  } catch (error) {
-    throw toHttpError(error);
-  } finally {
-    clearTimeout(timer);
-  }
 }
