@@ -56,6 +56,7 @@ export class CookieSessionIdResolver implements SessionIdResolver {
     if (!this.cookie.base64) return isValidSessionId(value) ? value : undefined;
     if (!BASE64_ID.test(value)) return undefined;
     const id = Buffer.from(value, 'base64').toString('utf8');
-    return isValidSessionId(id) ? id : undefined;
+    // Only the spelling we write: the decoder ignores the spare bits before '=', so three other values would name the same id.
+    return isValidSessionId(id) && Buffer.from(id, 'utf8').toString('base64') === value ? id : undefined;
   }
 }
