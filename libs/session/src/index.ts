@@ -1,5 +1,5 @@
 export { EnableRedisHttpSession } from './session.module.js';
-export type { SessionModuleOptions, SessionCookieOptions, SessionWebSocketOptions, SameSite } from './session-options.js';
+export type { SessionModuleOptions, SessionCookieOptions, SessionWebSocketOptions, SameSite, RedisClusterConfig } from './session-options.js';
 export { SESSION_OPTIONS } from './session.constants.js';
 
 export { HttpSession } from './core/http-session.js';

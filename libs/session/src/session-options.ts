@@ -3,6 +3,10 @@ import { SessionOptionsError } from './core/errors.js';
 import { FlushMode } from './core/flush-mode.js';
 import { SaveMode } from './core/save-mode.js';
 import { JsonSessionSerializer, type SessionSerializer } from './core/session-serializer.js';
+import { isRedisClusterConfig, isRedisClusterUrl, parseRedisClusterUrl, type RedisClusterConfig } from './redis/redis-cluster-config.js';
+import { isRedisClient } from './redis/redis-connection.js';
+
+export type { RedisClusterConfig } from './redis/redis-cluster-config.js';
 
 export type SameSite = 'Strict' | 'Lax' | 'None';
 
@@ -42,8 +46,12 @@ export interface SessionModuleOptions {
   saveMode?: SaveMode;
   /** `'redis'` (default) or `'memory'`: a single-process store with the same contract, for development and tests. */
   store?: 'redis' | 'memory';
-  /** A URL, ioredis options, or a client you own (it is not closed on shutdown). Default `redis://127.0.0.1:6379`. */
-  redis?: string | RedisOptions | Redis | Cluster;
+  /**
+   * A URL (`redis://`, `rediss://`, or `redis+cluster://host:port,host:port`), ioredis options
+   * (Sentinel included), `{ cluster: nodes, options? }` for a Redis Cluster, or a client you own
+   * (it is not closed on shutdown). Default `redis://127.0.0.1:6379`.
+   */
+  redis?: string | RedisOptions | RedisClusterConfig | Redis | Cluster;
   /** How the id travels: in the `SESSION` cookie (default) or the `X-Auth-Token` header. */
   idResolver?: 'cookie' | 'header';
   cookie?: SessionCookieOptions;
@@ -68,7 +76,8 @@ export interface ResolvedSessionOptions {
   flushMode: FlushMode;
   saveMode: SaveMode;
   store: 'redis' | 'memory';
-  redis: string | RedisOptions | Redis | Cluster;
+  /** A `redis+cluster://` URL arrives here as its RedisClusterConfig. */
+  redis: string | RedisOptions | RedisClusterConfig | Redis | Cluster;
   idResolver: 'cookie' | 'header';
   cookie: Required<Omit<SessionCookieOptions, 'domain' | 'maxAgeSeconds'>> & Pick<SessionCookieOptions, 'domain' | 'maxAgeSeconds'>;
   headerName: string;
@@ -132,12 +141,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
   if (typeof touchIntervalSeconds !== 'number' || !(touchIntervalSeconds > 0)) {
     fail('websocket.touchIntervalSeconds', `expected a positive number, got ${JSON.stringify(touchIntervalSeconds)}`);
   }
-  const redis = options.redis ?? 'redis://127.0.0.1:6379';
-  if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis)) fail('redis', `expected a redis:// or rediss:// URL, got "${redis}"`);
-  if (typeof redis !== 'string' && (typeof redis !== 'object' || redis === null)) fail('redis', 'expected a URL, ioredis options or an ioredis client');
-  if (typeof redis === 'object' && 'port' in redis && typeof redis.port === 'number' && (redis.port < 1 || redis.port > 65535)) {
-    fail('redis.port', `expected a port between 1 and 65535, got ${redis.port}`);
-  }
+  const redis = resolveRedisOption(options.redis ?? 'redis://127.0.0.1:6379', fail);
 
   return {
     maxInactiveIntervalInSeconds: interval,
@@ -165,4 +169,42 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     configureKeyspaceNotifications: oneOf('configureKeyspaceNotifications', options.configureKeyspaceNotifications ?? true, [true, false]),
     websocket: { allowedOrigins, requireSession: oneOf('websocket.requireSession', websocket.requireSession ?? true, [true, false]), touchIntervalSeconds },
   };
+}
+
+/** Checks the `redis` option; a `redis+cluster://` URL becomes the cluster configuration it describes. */
+function resolveRedisOption(redis: unknown, fail: (option: string, reason: string) => never): ResolvedSessionOptions['redis'] {
+  if (typeof redis === 'string') {
+    if (isRedisClusterUrl(redis)) {
+      try {
+        return parseRedisClusterUrl(redis);
+      } catch (error) {
+        // Credentials stay out of the error, which ends up in logs.
+        return fail('redis', `${(error as Error).message}, got "${redis.replace(/\/\/[^@/]*@/, '//***@')}"`);
+      }
+    }
+    if (!/^rediss?:\/\//.test(redis)) fail('redis', `expected a redis://, rediss:// or redis+cluster:// URL, got "${redis}"`);
+    return redis;
+  }
+  if (typeof redis !== 'object' || redis === null) return fail('redis', 'expected a URL, ioredis options, { cluster: nodes } or an ioredis client');
+  if (isRedisClient(redis)) return redis;
+  if (isRedisClusterConfig(redis)) {
+    const { cluster, options } = redis;
+    if (!Array.isArray(cluster) || cluster.length === 0 || !cluster.every(isSeedNode)) {
+      fail('redis.cluster', 'expected a non-empty array of seed nodes such as { host: "10.0.0.1", port: 6379 } (or "host:port")');
+    }
+    if (options !== undefined && (typeof options !== 'object' || options === null)) fail('redis.options', 'expected ioredis Cluster options (an object)');
+    return redis;
+  }
+  const { port } = redis as RedisOptions;
+  if (typeof port === 'number' && (port < 1 || port > 65535)) fail('redis.port', `expected a port between 1 and 65535, got ${port}`);
+  return redis as RedisOptions;
+}
+
+function isSeedNode(node: unknown): boolean {
+  const isPort = (port: unknown) => typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
+  if (typeof node === 'string') return node.length > 0;
+  if (typeof node === 'number') return isPort(node);
+  if (typeof node !== 'object' || node === null) return false;
+  const { host, port } = node as { host?: unknown; port?: unknown };
+  return (host === undefined || (typeof host === 'string' && host.length > 0)) && (port === undefined || isPort(port));
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { isRedisClusterConfig, type RedisClusterConfig } from './redis-cluster-config.js';
 
 export interface RedisConnection {
   client: Redis | Cluster;
@@ -19,9 +20,12 @@ export interface UndocumentedOptions {
   disconnectTimeout?: number;
 }
 
-function isClient(value: unknown): value is Redis | Cluster {
+export function isRedisClient(value: unknown): value is Redis | Cluster {
   return typeof value === 'object' && value !== null && typeof (value as Redis).defineCommand === 'function' && typeof (value as Redis).duplicate === 'function';
 }
+
+/** Reconnect quickly, then settle at one attempt a second, forever. */
+const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 1000);
 
 /**
  * The `redis` option as a client. Clients made here pipeline automatically (concurrent requests
@@ -29,26 +33,45 @@ function isClient(value: unknown): value is Redis | Cluster {
  * after `commandTimeoutMs` instead of queueing it while Redis is away, so a request gets a 503
  * rather than hanging. A client passed in is used as it is and never closed by the module.
  */
-export function connectRedis(option: string | RedisOptions | Redis | Cluster, commandTimeoutMs: number): RedisConnection {
-  if (isClient(option)) return { client: option, owned: false };
-  const defaults: RedisOptions & UndocumentedOptions = {
-    enableAutoPipelining: true,
+export function connectRedis(option: string | RedisOptions | RedisClusterConfig | Redis | Cluster, commandTimeoutMs: number): RedisConnection {
+  if (isRedisClient(option)) return { client: option, owned: false };
+  const client = isRedisClusterConfig(option) ? newCluster(option, commandTimeoutMs) : newRedis(option, commandTimeoutMs);
+  let lastLog = 0;
+  const logError = (error: Error, node?: string) => {
+    // Logged at most once a minute while Redis is away; requests report their own 503s.
+    if (Date.now() - lastLog < 60_000) return;
+    lastLog = Date.now();
+    new Logger('SessionModule').error(`Redis connection error${node ? ` (node ${node})` : ''}: ${error.message}`);
+  };
+  client.on('error', (error: Error) => logError(error));
+  // A Cluster reports each node's errors apart from its own.
+  client.on('node error', logError);
+  return { client, owned: true };
+}
+
+/** What every connection the module opens gets, standalone or as a Cluster node. */
+function connectionDefaults(commandTimeoutMs: number): RedisOptions & UndocumentedOptions {
+  return {
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     commandTimeout: commandTimeoutMs,
     maxRetriesPerRequest: 1,
     connectTimeout: Math.max(commandTimeoutMs, 1000),
-    // Reconnect quickly, then settle at one attempt a second, forever.
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   };
-  const client = typeof option === 'string' ? new Redis(option, defaults) : new Redis({ ...defaults, ...option });
-  let lastLog = 0;
-  client.on('error', (error: Error) => {
-    // Logged at most once a minute while Redis is away; requests report their own 503s.
-    if (Date.now() - lastLog < 60_000) return;
-    lastLog = Date.now();
-    new Logger('SessionModule').error(`Redis connection error: ${error.message}`);
+}
+
+function newRedis(option: string | RedisOptions, commandTimeoutMs: number): Redis {
+  const defaults: RedisOptions = { ...connectionDefaults(commandTimeoutMs), enableAutoPipelining: true, retryStrategy: reconnectDelay };
+  return typeof option === 'string' ? new Redis(option, defaults) : new Redis({ ...defaults, ...option });
+}
+
+/** A Cluster's node connections do not reconnect (ioredis refreshes the topology instead): the cluster as a whole retries. */
+function newCluster({ cluster, options = {} }: RedisClusterConfig, commandTimeoutMs: number): Cluster {
+  return new Cluster(cluster, {
+    enableAutoPipelining: true,
+    clusterRetryStrategy: reconnectDelay,
+    ...options,
+    redisOptions: { ...connectionDefaults(commandTimeoutMs), ...options.redisOptions },
   });
-  return { client, owned: true };
 }
 
 export async function closeRedis(connection: RedisConnection): Promise<void> {
