@@ -9,16 +9,15 @@
 // by the module, plus the sweeper), and a managed-Redis-like server with CONFIG disabled (sweeper only).
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { Redis } from 'ioredis';
-import { EnableRedisHttpSession, SessionEvents, SessionRepository, generateSessionId } from 'nestjs-redis-session';
+import { EnableRedisHttpSession, SessionEvents, SessionRepository } from 'nestjs-redis-session';
 import { startRedisServer } from '../test/harness/redis-server.js';
+import { fillLiveSessions, percentile } from './lib/live-sessions.js';
 
 const LIVE_SESSIONS = Number(process.env.LIVE_SESSIONS ?? 100_000);
 const EXPIRING_SESSIONS = Number(process.env.EXPIRING_SESSIONS ?? 1_000);
 /** Expiring sessions are created in this many waves, WAVE_GAP_MS apart, with 2 or 3 s intervals: deadlines spread over ~4 s. */
 const WAVES = 100;
 const WAVE_GAP_MS = 30;
-const FILL_BATCH = 1_000;
 /** After the last deadline, how long to wait for stragglers before counting them as missing. */
 const GRACE_MS = 10_000;
 
@@ -28,29 +27,6 @@ const scenarios = [
 ];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Writes `count` long-lived sessions in the library's layout (hash + TTL + expiry-index entry), pipelined. */
-async function fillLiveSessions(url, namespace, count) {
-  const client = new Redis(url);
-  try {
-    const now = Date.now();
-    const intervalSeconds = 3600;
-    for (let written = 0; written < count; written += FILL_BATCH) {
-      const pipeline = client.pipeline();
-      for (let i = written; i < Math.min(count, written + FILL_BATCH); i++) {
-        const id = generateSessionId();
-        const key = `${namespace}:sessions:{${id}}`;
-        pipeline.hset(key, 'creationTime', now, 'lastAccessedTime', now, 'maxInactiveInterval', intervalSeconds, 'sessionAttr:user', JSON.stringify(`user${i}`));
-        pipeline.pexpire(key, intervalSeconds * 1000);
-        pipeline.zadd(`${namespace}:expirations:{0}`, now + intervalSeconds * 1000, id);
-      }
-      await pipeline.exec();
-    }
-    return Number(await client.dbsize());
-  } finally {
-    client.disconnect();
-  }
-}
 
 async function startInstance(url, namespace) {
   const app = await NestFactory.createApplicationContext(EnableRedisHttpSession.forRoot({ redis: url, redisNamespace: namespace }), {
@@ -86,11 +62,6 @@ async function createExpiringSessions(repository, count) {
     await sleep(Math.max(0, WAVE_GAP_MS - (Date.now() - started)));
   }
   return deadlines;
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 function summarize(label, deadlines, arrivals) {

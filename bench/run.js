@@ -1,5 +1,5 @@
 // npm run bench -- <part> [flags]: builds what the benchmarks run, then runs one part, or all.
-// Parts: http, redis-cost, memory, ws, expiry, soak (soak is not part of "all": it runs for minutes). Each starts and stops its own Redis and servers on loopback.
+// Parts: http, redis-cost, memory, ws, expiry, socket-close, soak (soak is not part of "all": it runs for minutes). Each starts and stops its own Redis and servers on loopback.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ const PARTS = {
   memory: 'memory.js',
   ws: 'ws-throughput.js',
   expiry: 'expiry-latency.js',
+  'socket-close': 'socket-close-latency.js',
   soak: 'soak.js',
 };
 

@@ -1,6 +1,7 @@
 /**
  * One instance for the soak test: the library's HTTP routes and a gateway, as an app would use them.
  * Usage: node --expose-gc dist/bench/servers/soak-server.js <port> <redisUrl>. Prints "ready".
+ * Also serves the socket-close latency benchmark (SESSION_TIMEOUT_SECONDS sets the idle interval).
  */
 import 'reflect-metadata';
 import { Controller, Get, HttpCode, Module, Post, UnauthorizedException } from '@nestjs/common';
@@ -74,7 +75,7 @@ class SoakGateway {
 }
 
 @Module({
-  imports: [EnableRedisHttpSession.forRoot({ redis: redisUrl, redisNamespace: 'soak', maxInactiveIntervalInSeconds: 600 })],
+  imports: [EnableRedisHttpSession.forRoot({ redis: redisUrl, redisNamespace: 'soak', maxInactiveIntervalInSeconds: Number(process.env.SESSION_TIMEOUT_SECONDS ?? 600) })],
   controllers: [SoakController],
   providers: [SoakGateway],
 })
