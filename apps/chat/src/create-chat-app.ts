@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { SessionIoAdapter } from 'nestjs-redis-session';
@@ -26,8 +25,8 @@ export async function createChatApp(options: ChatConfig = {}): Promise<NestExpre
   if (config.redisUrl) {
     app.useWebSocketAdapter(new RedisBroadcastIoAdapter(app, config.redisUrl, `${config.namespace}:socket.io`));
   } else {
+    // The library says once that sessions are in this process's memory (store: 'memory').
     app.useWebSocketAdapter(new SessionIoAdapter(app));
-    new Logger('ChatApp').log('No REDIS_URL: using the embedded in-memory store (sessions and messages live in this process only; set REDIS_URL to run several instances)');
   }
   return app;
 }
