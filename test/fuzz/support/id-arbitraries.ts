@@ -70,9 +70,15 @@ export function nearValidCookieValues(liveId: string): fc.Arbitrary<string> {
   return fc.oneof(mutated(fc.constant(base64(liveId))), mutated(wellFormedId.map(base64)), nearId.map(base64), nearId, respelled);
 }
 
-/** The same for a header that carries the id as it is. */
+/** An id with blanks around it (spaces, tabs, a no-break space): lenient trimming would accept it. */
+export function paddedId(id: string): fc.Arbitrary<string> {
+  const blank = fc.constantFrom('', ' ', '\t', '  ', '\u00a0');
+  return fc.tuple(blank, blank).filter(([before, after]) => before + after !== '').map(([before, after]) => before + id + after);
+}
+
+/** The same for a header or token that carries the id as it is. */
 export function nearValidTokens(liveId: string): fc.Arbitrary<string> {
-  return fc.oneof(mutated(fc.constant(liveId)), mutated(wellFormedId), fc.string({ unit: fc.constantFrom(...NEAR_ALPHABET), minLength: 30, maxLength: 34 }));
+  return fc.oneof(mutated(fc.constant(liveId)), mutated(wellFormedId), fc.string({ unit: fc.constantFrom(...NEAR_ALPHABET), minLength: 30, maxLength: 34 }), paddedId(liveId));
 }
 
 /** Very long values, around the library's 16 KB cookie limit and beyond Node's header limit. */
