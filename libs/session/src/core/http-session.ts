@@ -55,11 +55,12 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   readonly #dirty = new Map<string, number>();
   #changeCount = 0;
   #invalidated = false;
-  #pendingFlush: Promise<unknown> = Promise.resolve();
+  /** The IMMEDIATE writes' chain; made on first use (most sessions never need one). */
+  #pendingFlush: Promise<unknown> | undefined;
   /** IMMEDIATE writes scheduled and not yet settled. */
   #flushesInFlight = 0;
   /** The last write (save or delete) of this object: writes run one at a time, each on the state the previous left. */
-  #writes: Promise<unknown> = Promise.resolve();
+  #writes: Promise<unknown> | undefined;
   #flushError: unknown;
   #changeListener: SessionChangeListener | undefined;
 
@@ -191,7 +192,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     if (this.#invalidated) return;
     this.#invalidated = true;
     this.#changeListener?.(this);
-    await this.#pendingFlush.catch(() => undefined);
+    await this.#pendingFlush?.catch(() => undefined);
     // Behind any save still under way: a first save finishing later would otherwise store the session again.
     await this.writeInOrder(async () => {
       if (this.#storedId !== undefined) await this.store.deleteById(this.#storedId);
@@ -242,7 +243,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
    * compute their deltas from the same stale state.
    */
   writeInOrder(write: () => Promise<boolean>): Promise<boolean> {
-    const result = this.#writes.then(write);
+    const result = this.#writes ? this.#writes.then(write) : write();
     this.#writes = result.catch(() => undefined);
     return result;
   }
@@ -332,7 +333,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     this.#changeListener?.(this);
     if (this.settings.flushMode === FlushMode.IMMEDIATE) {
       this.#flushesInFlight++;
-      this.#pendingFlush = this.#pendingFlush
+      this.#pendingFlush = (this.#pendingFlush ?? Promise.resolve())
         .then(() => (this.hasChanges() ? this.store.save(this) : true))
         .catch((error: unknown) => {
           this.#flushError ??= error;

@@ -36,7 +36,7 @@ export class RequestSession {
     if (!dependencies) return undefined;
     const rawRequest = rawRequestOf(platformRequest);
     const requestSession = new RequestSession(dependencies, { rawRequest, platformRequest, platformResponse });
-    Object.defineProperty(rawRequest, REQUEST_SESSION, { value: requestSession });
+    (rawRequest as IncomingMessage & { [REQUEST_SESSION]?: RequestSession })[REQUEST_SESSION] = requestSession;
     return requestSession;
   }
 
