@@ -1,5 +1,6 @@
 // A real Redis Cluster for tests: N masters (no replicas) on free loopback ports, created with
-// `redis-cli --cluster create`, its state files in a temporary folder removed on stop.
+// `redis-cli --cluster create`, its state files in a temporary folder removed on stop. Stopping
+// it fails if any node refused a command with CROSSSLOT meanwhile.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,8 +44,30 @@ export async function startRedisCluster({ masters = 3, args = [] } = {}) {
     nodes: servers.map((server) => ({ host: '127.0.0.1', port: server.port })),
     servers,
     async stop() {
+      const crossSlot = await crossSlotErrors(servers);
       await Promise.all(servers.map((server) => server.stop()));
       rmSync(dir, { recursive: true, force: true });
+      if (crossSlot > 0) {
+        throw new Error(`The cluster answered ${crossSlot} command(s) with CROSSSLOT: a command or script was sent keys of several slots`);
+      }
     },
   };
+}
+
+/**
+ * How many commands the nodes refused with CROSSSLOT (Redis counts errors by kind). A client
+ * may see such an error only as a failed request or a logged warning, so every cluster the tests
+ * start checks, when it stops, that there was none.
+ */
+async function crossSlotErrors(servers) {
+  let total = 0;
+  for (const server of servers) {
+    try {
+      const { stdout } = await run('redis-cli', ['-p', String(server.port), 'info', 'errorstats'], { timeout: 2000 });
+      total += Number(/^errorstat_CROSSSLOT:count=(\d+)/m.exec(stdout)?.[1] ?? 0);
+    } catch {
+      // A node that a test stopped has nothing to tell.
+    }
+  }
+  return total;
 }
