@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { keysMatching, sessionRedisClient, sessionRedisOption, uniqueNamespace, type SharedRedisClient } from '../harness/redis.js';
 import { CookieClient } from './client.js';
 import { startFixtureApp, type Platform } from './fixture-app.js';
 
@@ -11,11 +10,11 @@ describe.each<Platform>(['express', 'fastify'])('concurrent requests on one sess
   const namespace = uniqueNamespace('concurrency');
   let app: INestApplication;
   let url: string;
-  let redis: Redis;
+  let redis: SharedRedisClient;
 
   beforeAll(async () => {
-    ({ app, url } = await startFixtureApp(platform, { redis: sharedRedisUrl(), redisNamespace: namespace }));
-    redis = new Redis(sharedRedisUrl());
+    ({ app, url } = await startFixtureApp(platform, { redis: sessionRedisOption(), redisNamespace: namespace }));
+    redis = sessionRedisClient();
   });
 
   afterAll(async () => {
@@ -62,6 +61,6 @@ describe.each<Platform>(['express', 'fastify'])('concurrent requests on one sess
     expect((await slow.get('/peek')).body).toEqual({ exists: false, userId: null });
     expect((await client.get('/peek')).body).toEqual({ exists: false, userId: null });
     // Nothing else recreated it meanwhile (no partial hash, as in Spring #1111).
-    expect(await redis.keys(`${namespace}:sessions:{${id}}*`)).toEqual([]);
+    expect(await keysMatching(redis, `${namespace}:sessions:{${id}}*`)).toEqual([]);
   });
 });

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from './client.js';
 import { startFixtureApp, type Platform } from './fixture-app.js';
 
 const attributesOf = (setCookie: string) => setCookie.split('; ').slice(1);
 
 describe.each<Platform>(['express', 'fastify'])('SESSION cookie attributes on %s', (platform) => {
-  const redis = sharedRedisUrl();
+  const redis = sessionRedisOption();
   let behindTrustedProxy: { app: INestApplication; url: string };
   let untrusting: { app: INestApplication; url: string };
   let configured: { app: INestApplication; url: string };

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisClient, sessionRedisOption, uniqueNamespace, type SharedRedisClient } from '../harness/redis.js';
 import { startFixtureApp, type Platform } from './fixture-app.js';
 
 /** An API client without cookies: it keeps whatever X-Auth-Token the server last sent. */
@@ -26,11 +25,11 @@ describe.each<Platform>(['express', 'fastify'])('X-Auth-Token header resolver on
   const namespace = uniqueNamespace('header');
   let app: INestApplication;
   let url: string;
-  let redis: Redis;
+  let redis: SharedRedisClient;
 
   beforeAll(async () => {
-    ({ app, url } = await startFixtureApp(platform, { redis: sharedRedisUrl(), redisNamespace: namespace, idResolver: 'header' }));
-    redis = new Redis(sharedRedisUrl());
+    ({ app, url } = await startFixtureApp(platform, { redis: sessionRedisOption(), redisNamespace: namespace, idResolver: 'header' }));
+    redis = sessionRedisClient();
   });
 
   afterAll(async () => {

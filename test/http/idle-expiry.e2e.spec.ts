@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisClient, sessionRedisOption, uniqueNamespace, type SharedRedisClient } from '../harness/redis.js';
 import { CookieClient } from './client.js';
 import { startFixtureApp, type Platform } from './fixture-app.js';
 
@@ -12,11 +11,11 @@ describe.each<Platform>(['express', 'fastify'])('idle expiry over HTTP on %s', (
   const namespace = uniqueNamespace('idle');
   let app: INestApplication;
   let url: string;
-  let redis: Redis;
+  let redis: SharedRedisClient;
 
   beforeAll(async () => {
-    ({ app, url } = await startFixtureApp(platform, { redis: sharedRedisUrl(), redisNamespace: namespace, maxInactiveIntervalInSeconds: 2 }));
-    redis = new Redis(sharedRedisUrl());
+    ({ app, url } = await startFixtureApp(platform, { redis: sessionRedisOption(), redisNamespace: namespace, maxInactiveIntervalInSeconds: 2 }));
+    redis = sessionRedisClient();
   });
 
   afterAll(async () => {

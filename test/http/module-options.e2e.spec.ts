@@ -1,20 +1,20 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { EnableRedisHttpSession, type SessionModuleOptions } from 'nestjs-redis-session';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisOption, sessionRedisUrl, uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from './client.js';
 import { startFixtureApp, startFixtureAppWith, type Platform } from './fixture-app.js';
 
 const SESSION_CONFIG = Symbol('SESSION_CONFIG');
 
 /** Stands for the app's own configuration module (e.g. @nestjs/config). */
-@Module({ providers: [{ provide: SESSION_CONFIG, useFactory: () => ({ url: sharedRedisUrl(), namespace: uniqueNamespace('async') }) }], exports: [SESSION_CONFIG] })
+@Module({ providers: [{ provide: SESSION_CONFIG, useFactory: () => ({ url: sessionRedisUrl(), namespace: uniqueNamespace('async') }) }], exports: [SESSION_CONFIG] })
 class AppConfigModule {}
 
 @Injectable()
 class SessionOptionsFromClass {
   create(): SessionModuleOptions {
-    return { redis: sharedRedisUrl(), redisNamespace: uniqueNamespace('async-class') };
+    return { redis: sessionRedisOption(), redisNamespace: uniqueNamespace('async-class') };
   }
 }
 
@@ -46,12 +46,12 @@ describe.each<Platform>(['express', 'fastify'])('module options on %s', (platfor
   });
 
   it.each(invalidOptions)('forRoot rejects a bad %s at start-up, naming it', async (option, options) => {
-    const start = startFixtureApp(platform, { redis: sharedRedisUrl(), ...options }, { logger: false });
+    const start = startFixtureApp(platform, { redis: sessionRedisOption(), ...options }, { logger: false });
     await expect(start).rejects.toThrow(`EnableRedisHttpSession: invalid option "${option}"`);
   });
 
   it('forRootAsync rejects bad options from its factory the same way', async () => {
-    const module = EnableRedisHttpSession.forRootAsync({ useFactory: async () => ({ redis: sharedRedisUrl(), maxInactiveIntervalInSeconds: 1.5 }) });
+    const module = EnableRedisHttpSession.forRootAsync({ useFactory: async () => ({ redis: sessionRedisOption(), maxInactiveIntervalInSeconds: 1.5 }) });
     await expect(startFixtureAppWith(platform, module, { logger: false })).rejects.toThrow('invalid option "maxInactiveIntervalInSeconds"');
   });
 

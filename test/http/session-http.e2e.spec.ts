@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisClient, sessionRedisOption, uniqueNamespace, type SharedRedisClient } from '../harness/redis.js';
 import { CookieClient } from './client.js';
 import { startFixtureApp, type Platform } from './fixture-app.js';
 
@@ -9,11 +8,11 @@ describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform
   const namespace = uniqueNamespace('http');
   let app: INestApplication;
   let url: string;
-  let redis: Redis;
+  let redis: SharedRedisClient;
 
   beforeAll(async () => {
-    ({ app, url } = await startFixtureApp(platform, { redis: sharedRedisUrl(), redisNamespace: namespace }));
-    redis = new Redis(sharedRedisUrl());
+    ({ app, url } = await startFixtureApp(platform, { redis: sessionRedisOption(), redisNamespace: namespace }));
+    redis = sessionRedisClient();
   });
 
   afterAll(async () => {

@@ -2,7 +2,10 @@ import { afterAll, describe } from '@jest/globals';
 import { repositoryContract } from './support/repository-contract.js';
 import { inMemoryImplementation, redisImplementation, type RepositoryImplementation } from './support/repositories.js';
 
-/** The SessionRepository contract, run against both implementations (Redis Cluster: session-repository.cluster.spec.ts). */
+/**
+ * The SessionRepository contract, run against both implementations. Redis is the run's shared one:
+ * standalone, or a Cluster under `npm run test:cluster` (and a private Cluster: session-repository.cluster.spec.ts).
+ */
 const implementations: RepositoryImplementation[] = [redisImplementation(), inMemoryImplementation()];
 
 afterAll(async () => {

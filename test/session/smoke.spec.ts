@@ -1,12 +1,12 @@
 import { describe, expect, it, afterAll } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { EnableRedisHttpSession, SessionRepository } from 'nestjs-redis-session';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
 
 describe('smoke', () => {
   it('stores and loads a session through the module', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [EnableRedisHttpSession.forRoot({ redis: sharedRedisUrl(), redisNamespace: uniqueNamespace() })],
+      imports: [EnableRedisHttpSession.forRoot({ redis: sessionRedisOption(), redisNamespace: uniqueNamespace() })],
     }).compile();
     await moduleRef.init();
     const repo = moduleRef.get(SessionRepository);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SessionModuleOptions } from 'nestjs-redis-session';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
 import { startWsFixtureApp } from './fixture-app.js';
 import { malformedAuthTokens, malformedCookieValues, nonObjectAuthPayloads } from './handshake-values.js';
 import { RecordingLogger } from './recording-logger.js';
@@ -17,7 +17,7 @@ describe('Socket handshake', () => {
   let liveCookie: string;
 
   beforeAll(async () => {
-    const common: SessionModuleOptions = { redis: sharedRedisUrl(), redisNamespace: uniqueNamespace('ws-handshake') };
+    const common: SessionModuleOptions = { redis: sessionRedisOption(), redisNamespace: uniqueNamespace('ws-handshake') };
     [strict, listed, open] = await Promise.all([
       startWsFixtureApp(common, logger),
       startWsFixtureApp({ ...common, websocket: { allowedOrigins: ['https://chat.example.com', 'http://localhost:3000/'] } }, logger),

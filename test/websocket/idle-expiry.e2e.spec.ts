@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
 import { connectSocket, nextEvent } from './socket-client.js';
 import { closeAll, sameUserOn, signIn, startTwoInstances, type Instance } from './two-instances.js';
 
@@ -12,7 +12,7 @@ describe('Idle expiry closes the sockets of a session on every instance', () => 
 
   beforeAll(async () => {
     ({ a, b } = await startTwoInstances({
-      redis: sharedRedisUrl(),
+      redis: sessionRedisOption(),
       redisNamespace: uniqueNamespace('ws-idle'),
       maxInactiveIntervalInSeconds: INTERVAL_MS / 1000,
       sweepIntervalMs: SWEEP_MS,

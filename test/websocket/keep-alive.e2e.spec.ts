@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
 import { connectSocket, firstOf } from './socket-client.js';
 import { closeAll, sameUserOn, signIn, sleep, startTwoInstances, type Instance } from './two-instances.js';
 
@@ -10,7 +10,7 @@ describe('Chatting keeps the session alive', () => {
 
   beforeAll(async () => {
     // Default touch interval (5 s): longer than the session's 2 s, so the library must touch more often than that.
-    ({ a, b } = await startTwoInstances({ redis: sharedRedisUrl(), redisNamespace: uniqueNamespace('ws-alive'), maxInactiveIntervalInSeconds: 2 }));
+    ({ a, b } = await startTwoInstances({ redis: sessionRedisOption(), redisNamespace: uniqueNamespace('ws-alive'), maxInactiveIntervalInSeconds: 2 }));
   });
 
   afterAll(() => closeAll(a, b));

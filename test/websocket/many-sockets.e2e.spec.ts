@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SessionRepository, WebSocketRegistryListener } from 'nestjs-redis-session';
 import type { Socket } from 'socket.io-client';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
 import { connectSocket, nextEvent, sessionCookie } from './socket-client.js';
 import { closeAll, sleep, startTwoInstances, type Instance } from './two-instances.js';
 
@@ -14,7 +14,7 @@ describe('1,000 sockets connect and disconnect', () => {
   let sessionIds: string[];
 
   beforeAll(async () => {
-    ({ a, b } = await startTwoInstances({ redis: sharedRedisUrl(), redisNamespace: uniqueNamespace('ws-many'), maxInactiveIntervalInSeconds: 120 }));
+    ({ a, b } = await startTwoInstances({ redis: sessionRedisOption(), redisNamespace: uniqueNamespace('ws-many'), maxInactiveIntervalInSeconds: 120 }));
     const repository = a.app.get(SessionRepository);
     sessionIds = await Promise.all(
       Array.from({ length: SESSIONS }, async (_, i) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SessionRepository, WebSocketRegistryListener } from 'nestjs-redis-session';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
 import { connectSocket, nextEvent } from './socket-client.js';
 import { closeAll, sameUserOn, signIn, sleep, startTwoInstances, type Instance } from './two-instances.js';
 
@@ -17,7 +17,7 @@ describe('Several gateways and namespaces on one server', () => {
 
   beforeAll(async () => {
     ({ a, b } = await startTwoInstances({
-      redis: sharedRedisUrl(),
+      redis: sessionRedisOption(),
       redisNamespace: uniqueNamespace('ws-nsp'),
       websocket: { touchIntervalSeconds: TOUCH_INTERVAL_MS / 1000 },
     }));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
+import { sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from '../http/client.js';
 import { startWsFixtureApp } from './fixture-app.js';
 import { connectSocket, nextEvent } from './socket-client.js';
@@ -11,7 +11,7 @@ describe('SessionIoAdapter across two instances', () => {
   let b: { app: INestApplication; url: string };
 
   beforeAll(async () => {
-    const options = { redis: sharedRedisUrl(), redisNamespace: namespace, maxInactiveIntervalInSeconds: 60 };
+    const options = { redis: sessionRedisOption(), redisNamespace: namespace, maxInactiveIntervalInSeconds: 60 };
     a = await startWsFixtureApp(options);
     b = await startWsFixtureApp(options);
   });

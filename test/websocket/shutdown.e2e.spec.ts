@@ -16,7 +16,7 @@ describe('app.close() with sockets connected', () => {
         '--testMatch',
         '<rootDir>/test/websocket/shutdown-fixture/close-with-open-sockets.jest.ts',
       ],
-      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SESSION_TEST_REDIS_URL: '' } },
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SESSION_TEST_REDIS_URL: '', SESSION_TEST_REDIS_CLUSTER: '' } },
     );
     let output = '';
     const exit = await new Promise<number | string | null>((resolve) => {

@@ -3,7 +3,7 @@ import { FlushMode, InMemorySessionRepository, JsonSessionSerializer, RedisSessi
 import type { SessionSettings } from '../../../libs/session/src/core/http-session.js';
 import { RedisKeys } from '../../../libs/session/src/redis/redis-keys.js';
 import { startRedisCluster, type RedisCluster } from '../../harness/redis-cluster.js';
-import { sharedRedisUrl, uniqueNamespace } from '../../harness/redis.js';
+import { isCluster, sessionRedisClient, sharedRedisUrl, testRedisMode, uniqueNamespace, type SharedRedisClient } from '../../harness/redis.js';
 
 export interface RepositoryOptions extends Partial<SessionSettings> {
   /** The repository's default maxInactiveIntervalInSeconds (default 1800). */
@@ -42,27 +42,33 @@ export function pipeliningClient(url = sharedRedisUrl(), db = 0): Redis {
   return new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 1, db });
 }
 
-/** Redis repositories built directly (no sweeper, no subscriber), each store under a namespace of its own. */
+/** The deadline-index shards the module uses on a Cluster (one on a standalone server). */
+const CLUSTER_SHARDS = 16;
+
+/** A store under a namespace of its own, with one repository on each of the two connections. */
+function openOn([first, second]: SharedRedisClient[], options: RepositoryOptions): OpenedStore {
+  const keys = new RedisKeys(uniqueNamespace('contract'), isCluster(first) ? CLUSTER_SHARDS : 1);
+  const interval = options.interval ?? 1800;
+  const repo = new RedisSessionRepository(first, keys, settingsOf(options), interval);
+  const peer = new RedisSessionRepository(second, keys, settingsOf(options), interval);
+  return { repo, peer, holds: async (id) => (await first.exists(keys.session(id))) === 1 };
+}
+
+async function quit(clients: SharedRedisClient[]): Promise<void> {
+  await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+}
+
+/** Redis repositories built directly (no sweeper, no subscriber) on this run's shared Redis: standalone, or the Cluster in cluster mode. */
 export function redisImplementation(): RepositoryImplementation {
-  let clients: [Redis, Redis] | undefined;
-  const connected = () => (clients ??= [pipeliningClient(), pipeliningClient()]);
+  let clients: SharedRedisClient[] | undefined;
   return {
-    name: 'RedisSessionRepository',
-    open(options = {}) {
-      const [first, second] = connected();
-      const keys = new RedisKeys(uniqueNamespace('contract'), 1);
-      const interval = options.interval ?? 1800;
-      const repo = new RedisSessionRepository(first, keys, settingsOf(options), interval);
-      const peer = new RedisSessionRepository(second, keys, settingsOf(options), interval);
-      return { repo, peer, holds: async (id) => (await first.exists(keys.session(id))) === 1 };
-    },
-    async close() {
-      if (clients) await Promise.all(clients.map((client) => client.quit()));
-    },
+    name: testRedisMode() === 'cluster' ? 'RedisSessionRepository on the shared Redis Cluster' : 'RedisSessionRepository',
+    open: (options = {}) => openOn((clients ??= [sessionRedisClient(), sessionRedisClient()]), options),
+    close: async () => clients && quit(clients),
   };
 }
 
-/** Redis repositories on a private 3-master Cluster, with the 16 deadline shards the module uses there. */
+/** The same on a private 3-master Cluster, so that the standalone run (`npm test`) covers a Cluster too. */
 export function redisClusterImplementation(): RepositoryImplementation {
   let cluster: RedisCluster | undefined;
   const clients: Cluster[] = [];
@@ -76,16 +82,9 @@ export function redisClusterImplementation(): RepositoryImplementation {
         await client.ping();
       }
     },
-    open(options = {}) {
-      const [first, second] = clients;
-      const keys = new RedisKeys(uniqueNamespace('contract'), 16);
-      const interval = options.interval ?? 1800;
-      const repo = new RedisSessionRepository(first, keys, settingsOf(options), interval);
-      const peer = new RedisSessionRepository(second, keys, settingsOf(options), interval);
-      return { repo, peer, holds: async (id) => (await first.exists(keys.session(id))) === 1 };
-    },
+    open: (options = {}) => openOn(clients, options),
     async close() {
-      await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+      await quit(clients);
       await cluster?.stop();
     },
   };

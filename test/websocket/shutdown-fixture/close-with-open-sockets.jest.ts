@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Socket } from 'socket.io-client';
-import { sharedRedisUrl, uniqueNamespace } from '../../harness/redis.js';
+import { sessionRedisOption, uniqueNamespace } from '../../harness/redis.js';
 import { connectSocket } from '../socket-client.js';
 import { closeAll, signIn, startTwoInstances, type Instance } from '../two-instances.js';
 
@@ -14,7 +14,7 @@ let b: Instance;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
-  ({ a, b } = await startTwoInstances({ redis: sharedRedisUrl(), redisNamespace: uniqueNamespace('ws-close'), websocket: { touchIntervalSeconds: 1 } }));
+  ({ a, b } = await startTwoInstances({ redis: sessionRedisOption(), redisNamespace: uniqueNamespace('ws-close'), websocket: { touchIntervalSeconds: 1 } }));
 });
 
 afterAll(async () => {
