@@ -109,6 +109,15 @@ class SecurityGateway {
     });
   }
 
+  @SubscribeMessage('logout')
+  logout(@Session({ create: false }) session: HttpSession<Attrs> | undefined, @MessageBody() body: { delayMs?: number } = {}) {
+    return this.activity.during(async () => {
+      if (body?.delayMs) await sleep(body.delayMs);
+      await session?.invalidate();
+      return { ok: true };
+    });
+  }
+
   @SubscribeMessage('whoami')
   whoami(@Session({ create: false }) session?: HttpSession<Attrs>) {
     return { sessionId: session?.id ?? null };
