@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
  */
 export class CommandLog {
   readonly commands: string[][] = [];
+  /** Only the commands clients sent (not those run inside their scripts). */
+  readonly clientCommands: string[][] = [];
   private client!: Redis;
   private monitor!: Redis;
 
@@ -14,7 +16,10 @@ export class CommandLog {
     // monitor() opens a connection of its own beside the client's: both are closed in stop().
     log.client = new Redis(url);
     log.monitor = await log.client.monitor();
-    log.monitor.on('monitor', (_time: string, args: string[]) => log.commands.push(args));
+    log.monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      log.commands.push(args);
+      if (source !== 'lua') log.clientCommands.push(args);
+    });
     return log;
   }
 
@@ -28,6 +33,7 @@ export class CommandLog {
   /** Forgets what was seen so far. */
   clear(): void {
     this.commands.length = 0;
+    this.clientCommands.length = 0;
   }
 
   stop(): void {
