@@ -4,6 +4,7 @@ import { Cluster } from 'ioredis';
 import type { SessionModuleOptions } from 'nestjs-redis-session';
 import { closeRedis, connectRedis, DISCONNECT_TIMEOUT_MS, type RedisConnection } from '../../libs/session/src/redis/redis-connection.js';
 import { resolveSessionOptions } from '../../libs/session/src/session-options.js';
+import { startRedisCluster, type RedisCluster } from '../harness/redis-cluster.js';
 import { freePort } from '../harness/redis-server.js';
 
 /** `redis: { cluster }` and `redis+cluster://` URLs: checked at start-up, and made into a Cluster with the module's defaults. */
@@ -117,4 +118,39 @@ describe('a Cluster the module creates', () => {
       Logger.overrideLogger(new ConsoleLogger());
     }
   });
+
+  describe('while every node is down', () => {
+    let cluster: RedisCluster | undefined;
+
+    afterEach(async () => {
+      await cluster?.stop();
+      cluster = undefined;
+    });
+
+    it('fails commands within commandTimeoutMs (ioredis would queue them until the cluster is back), and serves again when it is', async () => {
+      cluster = await startRedisCluster({ masters: 3 });
+      connection = connectRedis({ cluster: cluster.nodes }, 500);
+      const client = connection.client;
+      client.removeAllListeners('error').on('error', () => undefined);
+      client.removeAllListeners('node error').on('node error', () => undefined);
+      await client.set('k', 'before');
+
+      await Promise.all(cluster.servers.map((server) => server.stop()));
+      await sleep(300); // the cluster has noticed and is reconnecting
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        await expect(client.get('k')).rejects.toThrow();
+        expect(Date.now() - started).toBeLessThan(1000);
+      }
+
+      await Promise.all(cluster.servers.map((server) => server.restart()));
+      const deadline = Date.now() + 15_000;
+      let value: string | null | undefined;
+      while (value === undefined && Date.now() < deadline) value = await client.set('k', 'after').then(() => client.get('k'), () => sleep(200).then(() => undefined));
+      expect(value).toBe('after');
+    }, 30_000);
+  });
 });
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { CommandTimeoutCluster } from './command-timeout-cluster.js';
 import { isRedisClusterConfig, type RedisClusterConfig } from './redis-cluster-config.js';
 
 export interface RedisConnection {
@@ -66,7 +67,7 @@ function newRedis(option: string | RedisOptions, commandTimeoutMs: number): Redi
 
 /** A Cluster's node connections do not reconnect (ioredis refreshes the topology instead): the cluster as a whole retries. */
 function newCluster({ cluster, options = {} }: RedisClusterConfig, commandTimeoutMs: number): Cluster {
-  return new Cluster(cluster, {
+  return new CommandTimeoutCluster(cluster, {
     enableAutoPipelining: true,
     clusterRetryStrategy: reconnectDelay,
     ...options,
