@@ -71,7 +71,8 @@ function newCluster({ cluster, options = {} }: RedisClusterConfig, commandTimeou
     enableAutoPipelining: true,
     clusterRetryStrategy: reconnectDelay,
     ...options,
-    redisOptions: { ...connectionDefaults(commandTimeoutMs), ...options.redisOptions },
+    // The library reads replies in their RESP2 shapes (e.g. CONFIG GET as a flat array), whatever the protocol.
+    redisOptions: { ...connectionDefaults(commandTimeoutMs), ...options.redisOptions, replyMapping: 'legacy' },
   });
 }
 
