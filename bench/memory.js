@@ -3,8 +3,9 @@
 // Usage: npm run bench -- memory [--sessions 100000]
 import { RedisStore } from 'connect-redis';
 import { Redis } from 'ioredis';
-import { FlushMode, JsonSessionSerializer, RedisSessionRepository, SaveMode, generateSessionId } from 'nestjs-redis-session';
+import { FlushMode, JsonSessionSerializer, RedisSessionRepository, SaveMode } from 'nestjs-redis-session';
 import { RedisKeys } from '../libs/session/dist/redis/redis-keys.js';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +57,8 @@ async function fillConnectRedis(client) {
   for (let done = 0; done < options.sessions; done += BATCH) {
     await Promise.all(
       Array.from({ length: Math.min(BATCH, options.sessions - done) }, () =>
-        store.set(generateSessionId(), { cookie, user: 'alice', counter: 1 }),
+        // express-session's own ids: uid-safe(24), 32 characters of base64url.
+        store.set(randomBytes(24).toString('base64url'), { cookie, user: 'alice', counter: 1 }),
       ),
     );
   }
