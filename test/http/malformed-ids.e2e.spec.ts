@@ -9,8 +9,8 @@ import { malformedValues, type MalformedValue } from './malformed-values.js';
 import { rawRequest, type RawResponse } from './raw-http.js';
 
 const base64 = (id: string) => Buffer.from(id, 'utf8').toString('base64');
-/** The cookie's wire format: standard base64 of the 32-char id, padded (44 chars), nothing else. */
-const unbase64 = (value: string) => (/^[A-Za-z0-9+/]{43}=$/.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '');
+/** The cookie's wire format: standard base64 of the 28-char id, padded (40 chars), nothing else. */
+const unbase64 = (value: string) => (/^[A-Za-z0-9+/]{38}==$/.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '');
 const asIs = (value: string) => value;
 const cookieValues = (liveId: string) => malformedValues(liveId, base64, unbase64);
 const headerValues = (liveId: string) => malformedValues(liveId, asIs, asIs);
@@ -117,8 +117,8 @@ describe.each<Platform>(['express', 'fastify'])('malformed session ids on %s', (
 
   it('several SESSION cookies: the live one wins, wherever it is, and is not rewritten', async () => {
     const live = base64(cookieLiveId);
-    const unknown = base64('u'.repeat(32));
-    expectedIds.add('u'.repeat(32));
+    const unknown = base64('u'.repeat(28));
+    expectedIds.add('u'.repeat(28));
     const cases: [string, string[]][] = [
       ['an unknown id, then the live one', [`Cookie: SESSION=${unknown}; SESSION=${live}`]],
       ['garbage, then the live one', [`Cookie: SESSION=***; SESSION=${live}`]],
@@ -144,7 +144,7 @@ describe.each<Platform>(['express', 'fastify'])('malformed session ids on %s', (
   it('none of those values reached Redis: only exact keys of well-formed ids were ever used', async () => {
     await log.settle(redis);
     expect(log.commands.length).toBeGreaterThan(0);
-    const keyPattern = (namespace: string) => new RegExp(`^${namespace}:sessions:\\{([A-Za-z0-9_-]{32})\\}$`);
+    const keyPattern = (namespace: string) => new RegExp(`^${namespace}:sessions:\\{([A-Za-z0-9_-]{28})\\}$`);
     for (const args of log.commands) {
       for (const arg of args) {
         for (const namespace of [cookieNamespace, headerNamespace]) {
@@ -157,7 +157,7 @@ describe.each<Platform>(['express', 'fastify'])('malformed session ids on %s', (
     }
     // Lookups did happen (so the check above saw something): the live and the unknown well-formed ids.
     expect(sessionKeys).toContain(`${cookieNamespace}:sessions:{${cookieLiveId}}`);
-    expect(sessionKeys).toContain(`${cookieNamespace}:sessions:{${'u'.repeat(32)}}`);
+    expect(sessionKeys).toContain(`${cookieNamespace}:sessions:{${'u'.repeat(28)}}`);
 
     const everything = log.commands.flat();
     const legitimate = [...expectedIds];

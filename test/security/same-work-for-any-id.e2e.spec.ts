@@ -18,7 +18,7 @@ import { startSecurityApp, type SecurityApp } from './support/security-app.js';
  */
 
 const base64 = (id: string) => Buffer.from(id, 'utf8').toString('base64');
-const unbase64 = (value: string) => (/^[A-Za-z0-9+/]{43}=$/.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '');
+const unbase64 = (value: string) => (/^[A-Za-z0-9+/]{38}==$/.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '');
 
 /** Records every findById the repository is asked, wherever from (HTTP resolver, socket handshake). */
 function recordLookups(repository: SessionRepository): string[][] {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { generateSessionId, isValidSessionId } from 'nestjs-redis-session';
 
 /**
- * Session ids: at least 128 bits from node:crypto, URL-safe, 32 characters of base64url.
+ * Session ids: at least 128 bits from node:crypto, URL-safe, 28 characters of base64url.
  * Statistical checks use bounds far in the tails (a false alarm is rarer than one in 10^9 runs);
  * what they catch is structural: a fixed or biased position, a smaller alphabet, repeats.
  */
@@ -13,7 +13,7 @@ import { generateSessionId, isValidSessionId } from 'nestjs-redis-session';
 const LIBRARY = fileURLToPath(new URL('../../libs/session/src/', import.meta.url));
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const COUNT = 100_000;
-const LENGTH = 32;
+const LENGTH = 28;
 
 /** Every .ts file of the library, by path. */
 function librarySources(dir = LIBRARY): Map<string, string> {
@@ -44,15 +44,15 @@ function chiSquareBound(degrees: number, z = 6.7): number {
 describe('session ids', () => {
   const ids = Array.from({ length: COUNT }, () => generateSessionId());
 
-  it('100,000 ids are all distinct, 32 characters of the base64url alphabet, and pass isValidSessionId', () => {
+  it('100,000 ids are all distinct, 28 characters of the base64url alphabet, and pass isValidSessionId', () => {
     expect(new Set(ids).size).toBe(COUNT);
-    const malformed = ids.filter((id) => !/^[A-Za-z0-9_-]{32}$/.test(id) || !isValidSessionId(id));
+    const malformed = ids.filter((id) => !/^[A-Za-z0-9_-]{28}$/.test(id) || !isValidSessionId(id));
     expect(malformed).toEqual([]);
     // URL-safe: nothing to escape in a URL, a cookie or a header.
     expect(ids.slice(0, 1000).every((id) => encodeURIComponent(id) === id)).toBe(true);
   });
 
-  it('every one of the 64 characters is about equally frequent overall and at each of the 32 positions (chi-square)', () => {
+  it('every one of the 64 characters is about equally frequent overall and at each of the 28 positions (chi-square)', () => {
     const overall = new Array<number>(64).fill(0);
     const byPosition = Array.from({ length: LENGTH }, () => new Array<number>(64).fill(0));
     for (const id of ids) {
@@ -75,7 +75,7 @@ describe('session ids', () => {
       for (const id of ids) counts.set(id[i], (counts.get(id[i]) ?? 0) + 1);
       for (const count of counts.values()) bits -= (count / COUNT) * Math.log2(count / COUNT);
     }
-    // 6 bits a character, less a sampling bias of ~0.0005 bits: 192 in all.
+    // 6 bits a character, less a sampling bias of ~0.0005 bits: 168 in all.
     expect(bits).toBeGreaterThan(LENGTH * 5.99);
     expect(bits).toBeGreaterThanOrEqual(128);
   });

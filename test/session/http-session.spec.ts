@@ -329,18 +329,18 @@ describe('JsonSessionSerializer', () => {
 });
 
 describe('session ids', () => {
-  it('are 192 random bits in 32 URL-safe characters', () => {
+  it('are 168 random bits in 28 URL-safe characters', () => {
     const ids = Array.from({ length: 1000 }, generateSessionId);
     expect(new Set(ids).size).toBe(1000);
     for (const id of ids) {
-      expect(id).toMatch(/^[A-Za-z0-9_-]{32}$/);
-      expect(Buffer.from(id, 'base64url')).toHaveLength(24);
+      expect(id).toMatch(/^[A-Za-z0-9_-]{28}$/);
+      expect(Buffer.from(id, 'base64url')).toHaveLength(21);
       expect(isValidSessionId(id)).toBe(true);
     }
   });
 
   it('reject anything not shaped like an id', () => {
-    for (const value of ['', 'a'.repeat(31), 'a'.repeat(33), 'a'.repeat(31) + '*', 'a'.repeat(31) + '=', 'a'.repeat(31) + '{', 1, null, undefined, {}, ['a'.repeat(32)]]) {
+    for (const value of ['', 'a'.repeat(27), 'a'.repeat(29), 'a'.repeat(27) + '*', 'a'.repeat(27) + '=', 'a'.repeat(27) + '{', 1, null, undefined, {}, ['a'.repeat(28)]]) {
       expect(isValidSessionId(value)).toBe(false);
     }
   });

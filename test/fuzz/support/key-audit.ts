@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 
 /** The shape of a session key: the namespace, then a well-formed id (32 base64url characters) as a hash tag. */
 export function sessionKeyPattern(namespace: string): RegExp {
-  return new RegExp(`^${escapeRegExp(namespace)}:sessions:\\{([A-Za-z0-9_-]{32})\\}$`);
+  return new RegExp(`^${escapeRegExp(namespace)}:sessions:\\{([A-Za-z0-9_-]{28})\\}$`);
 }
 
 /** Every key the server holds that does not start with `<namespace>:` (SCAN: the server is private). */

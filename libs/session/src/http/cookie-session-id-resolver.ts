@@ -3,8 +3,9 @@ import type { ResolvedSessionOptions } from '../session-options.js';
 import { isSecure, requestHeader, setResponseHeader, type HttpExchange } from './http-exchange.js';
 import type { SessionIdResolver } from './session-id-resolver.js';
 
-/** Standard base64 of a 32-character id: 44 characters, one '=' of padding. */
-const BASE64_ID = new RegExp(`^[A-Za-z0-9+/]{${Math.ceil(SESSION_ID_LENGTH / 3) * 4 - 1}}=$`);
+/** Standard, padded base64 of an id (28 characters: 38 of base64 and '=='). */
+const PADDING = (3 - (SESSION_ID_LENGTH % 3)) % 3;
+const BASE64_ID = new RegExp(`^[A-Za-z0-9+/]{${Math.ceil(SESSION_ID_LENGTH / 3) * 4 - PADDING}}={${PADDING}}$`);
 /** A cookie header longer than this is not read at all (browsers send at most ~8 KB). */
 const MAX_COOKIE_HEADER = 16 * 1024;
 
@@ -56,7 +57,7 @@ export class CookieSessionIdResolver implements SessionIdResolver {
     if (!this.cookie.base64) return isValidSessionId(value) ? value : undefined;
     if (!BASE64_ID.test(value)) return undefined;
     const id = Buffer.from(value, 'base64').toString('utf8');
-    // Only the spelling we write: the decoder ignores the spare bits before '=', so three other values would name the same id.
+    // Only the spelling we write: the decoder ignores the spare bits before '=', so other values would name the same id.
     return isValidSessionId(id) && Buffer.from(id, 'utf8').toString('base64') === value ? id : undefined;
   }
 }
