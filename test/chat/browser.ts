@@ -1,16 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, ensureChromiumInstalled } from '../harness/chromium.js';
 
-/** Debian's Chromium (no downloaded browser build), headless, without background traffic. */
+/**
+ * Debian's Chromium (no downloaded browser build), headless, without background traffic; installed
+ * when missing (root + apt), so that `npm test` works on a fresh machine. CHROMIUM_PATH overrides it.
+ */
 export function launchChromium(): Promise<Browser> {
-  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(executablePath)) {
-    throw new Error(`Chromium not found at ${executablePath}: \`apt-get install chromium\` (Debian), or set CHROMIUM_PATH`);
-  }
-  return chromium.launch({
-    executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const override = process.env.CHROMIUM_PATH;
+  if (override !== undefined && !existsSync(override)) throw new Error(`CHROMIUM_PATH=${override} does not exist`);
+  return chromium.launch({ executablePath: override ?? ensureChromiumInstalled(), args: CHROMIUM_ARGS });
 }
 
 export const SCREENSHOT_DIR = 'test-artifacts/screenshots';
