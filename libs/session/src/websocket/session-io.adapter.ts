@@ -60,7 +60,7 @@ export class SessionIoAdapter extends IoAdapter {
   }
 
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: any) => Observable<any>): void {
-    const { repository, toucher } = this.parts();
+    const { repository } = this.parts();
     const readers = sessionReadingMessages();
     const withSession = handlers.map((handler) =>
       // A handler that never asks for the session needs neither a context nor a commit.
@@ -69,7 +69,7 @@ export class SessionIoAdapter extends IoAdapter {
         : {
             ...handler,
             callback: (data: unknown, ack: unknown) => {
-              const messageSession = new MessageSession(socket, socket.data?.sessionId, repository, toucher);
+              const messageSession = new MessageSession(socket, socket.data?.sessionId, repository);
               return runWithMessageSession(messageSession, () => this.commitAfter(messageSession, handler.callback(data, ack)));
             },
           },

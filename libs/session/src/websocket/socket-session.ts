@@ -5,7 +5,6 @@ import type { Socket } from 'socket.io';
 import { SessionStoreUnavailableError } from '../core/errors.js';
 import type { HttpSession } from '../core/http-session.js';
 import type { SessionRepository } from '../core/session-repository.js';
-import type { SessionToucher } from './session-toucher.js';
 
 /** The session side of one inbound socket message: loaded on demand, saved when the handler is done. */
 export class MessageSession {
@@ -17,7 +16,6 @@ export class MessageSession {
     readonly socket: Socket,
     readonly sessionId: string | undefined,
     private readonly repository: SessionRepository,
-    private readonly toucher: SessionToucher,
   ) {}
 
   /** The session as it is now in the store (so changes made over HTTP are visible). */
@@ -35,9 +33,10 @@ export class MessageSession {
   }
 
   private async fetch(id: string): Promise<HttpSession<any> | undefined> {
-    const session = await this.repository.findById(id); // also a touch
-    if (session) this.toucher.touched(id, session.maxInactiveIntervalInSeconds);
-    else this.sessionEnded = true;
+    // No touch here: every inbound event already passed the throttled toucher, so a handler that
+    // reads the session on each message costs a read, not a write.
+    const session = await this.repository.findById(id, { touch: false });
+    if (!session) this.sessionEnded = true;
     return session;
   }
 }
