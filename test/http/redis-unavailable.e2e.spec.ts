@@ -79,6 +79,37 @@ describe.each<Platform>(['express', 'fastify'])('Redis unavailable on %s', (plat
     expect((await user.get('/me')).status).toBe(401);
   });
 
+  it('Redis paused (SIGSTOP) for longer than the timeout: 503 within the timeout, then service resumes by itself', async () => {
+    const user = new CookieClient(url);
+    await eventually(async () => expect((await user.post('/login', { userId: 'before-pause' })).status).toBe(200));
+    server.pause();
+    try {
+      expect(await new CookieClient(url).get('/plain')).toMatchObject({ status: 200 });
+      for (let i = 0; i < 3; i++) {
+        const { result, ms } = await timed(() => user.get('/me'));
+        expect({ status: result.status, body: result.body, fast: ms < COMMAND_TIMEOUT_MS + SLACK_MS }).toEqual({ status: 503, body: UNAVAILABLE, fast: true });
+      }
+    } finally {
+      server.resume();
+    }
+    await eventually(async () => expect(await user.get('/me')).toMatchObject({ status: 200, body: { userId: 'before-pause' } }));
+  });
+
+  it('a Redis that lost its data (restarted without persistence): the old cookie simply finds no session, no error', async () => {
+    const user = new CookieClient(url);
+    await eventually(async () => expect((await user.post('/login', { userId: 'before-loss' })).status).toBe(200));
+    const lostCookie = user.cookies.get('SESSION');
+    await server.restart();
+    await eventually(async () => expect((await user.get('/peek')).status).toBe(200));
+    expect(user.cookies.get('SESSION')).toBe(lostCookie);
+    expect(await user.get('/peek')).toMatchObject({ status: 200, body: { exists: false } });
+    expect((await user.get('/me')).status).toBe(401);
+    // Writing starts a fresh session under a new id.
+    expect((await user.post('/set', { name: 'fresh', value: 1 })).status).toBe(200);
+    expect(user.cookies.get('SESSION')).not.toBe(lostCookie);
+    expect(await user.get('/peek')).toMatchObject({ status: 200, body: { exists: true } });
+  });
+
   it('nothing was left as an unhandled rejection', () => {
     expect(rejections.reasons).toEqual([]);
   });
