@@ -8,7 +8,7 @@ import { startWsFixtureApp } from '../websocket/fixture-app.js';
 import { RecordingLogger } from '../websocket/recording-logger.js';
 import { handshake, type SocketOptions } from '../websocket/socket-client.js';
 import { closeAll, signIn, type Instance } from '../websocket/two-instances.js';
-import { CommandLog } from './support/command-log.js';
+import { CommandLog } from '../harness/command-log.js';
 import { base64, cookieHeader, headerText, nearValidCookieValues, nearValidTokens, wellFormedId } from './support/id-arbitraries.js';
 import { allKeys, sessionKeyUse } from './support/key-audit.js';
 

@@ -7,12 +7,12 @@ import { uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from '../http/client.js';
 import { startFixtureApp, type Platform } from '../http/fixture-app.js';
 import { recordUnhandledRejections } from '../http/host-process.js';
-import { CommandLog } from './support/command-log.js';
+import { CommandLog } from '../harness/command-log.js';
 import {
   base64, controlText, cookieHeader, headerText, hugeText, nearValidCookieValues, nearValidTokens, utf8Bytes, wellFormedId,
 } from './support/id-arbitraries.js';
 import { allKeys, sessionKeyUse } from './support/key-audit.js';
-import { rawExchange, type RawExchange } from './support/raw-exchange.js';
+import { rawExchange, type RawExchange } from '../harness/raw-exchange.js';
 
 /**
  * Property-based fuzz of the ids a client sends over HTTP (the SESSION cookie, X-Auth-Token), on

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { CommandLog } from '../harness/command-log.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from './client.js';
@@ -14,34 +15,6 @@ const unbase64 = (value: string) => (/^[A-Za-z0-9+/]{38}==$/.test(value) ? Buffe
 const asIs = (value: string) => value;
 const cookieValues = (liveId: string) => malformedValues(liveId, base64, unbase64);
 const headerValues = (liveId: string) => malformedValues(liveId, asIs, asIs);
-
-/** Every command Redis runs while the test watches (MONITOR), as argument lists. */
-class CommandLog {
-  readonly commands: string[][] = [];
-  private client!: Redis;
-  private monitor!: Redis;
-
-  static async start(url: string): Promise<CommandLog> {
-    const log = new CommandLog();
-    // monitor() opens a connection of its own beside the client's: both are closed in stop().
-    log.client = new Redis(url);
-    log.monitor = await log.client.monitor();
-    log.monitor.on('monitor', (_time: string, args: string[]) => log.commands.push(args));
-    return log;
-  }
-
-  /** Resolves once every command sent before the call has been seen (a marker goes through last). */
-  async settle(via: Redis): Promise<void> {
-    const marker = `settle-${Math.random()}`;
-    await via.echo(marker);
-    while (!this.commands.some((args) => args.includes(marker))) await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-
-  stop(): void {
-    this.monitor.disconnect();
-    this.client.disconnect();
-  }
-}
 
 describe.each<Platform>(['express', 'fastify'])('malformed session ids on %s', (platform) => {
   const cookieNamespace = uniqueNamespace('malformed-cookie');
@@ -142,7 +115,7 @@ describe.each<Platform>(['express', 'fastify'])('malformed session ids on %s', (
   });
 
   it('none of those values reached Redis: only exact keys of well-formed ids were ever used', async () => {
-    await log.settle(redis);
+    await log.settle();
     expect(log.commands.length).toBeGreaterThan(0);
     const keyPattern = (namespace: string) => new RegExp(`^${namespace}:sessions:\\{([A-Za-z0-9_-]{28})\\}$`);
     for (const args of log.commands) {

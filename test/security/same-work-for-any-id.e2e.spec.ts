@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateSessionId, isValidSessionId, type SessionRepository } from 'nestjs-redis-session';
-import { CommandLog } from '../fuzz/support/command-log.js';
+import { CommandLog } from '../harness/command-log.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from '../http/client.js';

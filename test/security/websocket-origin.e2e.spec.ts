@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { CommandLog } from '../fuzz/support/command-log.js';
+import { CommandLog } from '../harness/command-log.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from '../http/client.js';
