@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import {
   BadRequestException, Body, CanActivate, Controller, ExecutionContext, Get, HttpCode, Injectable, Module, Post, Res, UseGuards,
   UnauthorizedException, type DynamicModule, type INestApplication, type LogLevel,
@@ -6,6 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { EnableRedisHttpSession, HttpSession, PRINCIPAL_NAME_INDEX_NAME, Session, resolveSession, type SessionModuleOptions } from 'nestjs-redis-session';
+import { sessionRedisClient, sessionRedisOption, type SharedRedisClient } from '../harness/redis.js';
 
 type Attrs = { userId: string; counter: number; [key: string]: unknown };
 
@@ -112,4 +114,47 @@ export async function startFixtureAppWith(platform: Platform, sessionModule: Dyn
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}` };
+}
+
+/** The session id a `SESSION` cookie value carries (base64). */
+export const sessionIdOf = (cookieValue: string): string => Buffer.from(cookieValue, 'base64').toString('utf8');
+
+export interface RunningFixture {
+  readonly app: INestApplication;
+  readonly url: string;
+  /** A client of the suite's shared Redis (standalone or cluster), for inspecting what was stored. */
+  readonly redis: SharedRedisClient;
+}
+
+/**
+ * Starts the fixture app on the suite's shared Redis before the tests of the enclosing `describe`
+ * and closes it (and its inspection client) after them.
+ */
+export function useFixtureApp(platform: Platform, options: Omit<SessionModuleOptions, 'redis'>): RunningFixture {
+  let started: { app: INestApplication; url: string } | undefined;
+  let redis: SharedRedisClient | undefined;
+  beforeAll(async () => {
+    started = await startFixtureApp(platform, { redis: sessionRedisOption(), ...options });
+    redis = sessionRedisClient();
+  });
+  afterAll(async () => {
+    await started?.app.close();
+    await redis?.quit();
+  });
+  const running = (): { app: INestApplication; url: string } => {
+    if (!started) throw new Error('the fixture app is not started: use its fields inside tests');
+    return started;
+  };
+  return {
+    get app() {
+      return running().app;
+    },
+    get url() {
+      return running().url;
+    },
+    get redis() {
+      if (!redis) throw new Error('the fixture app is not started: use its fields inside tests');
+      return redis;
+    },
+  };
 }

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
-import { sessionRedisClient, sessionRedisOption, uniqueNamespace, type SharedRedisClient } from '../harness/redis.js';
-import { startFixtureApp, type Platform } from './fixture-app.js';
+import { describe, expect, it } from '@jest/globals';
+import { uniqueNamespace } from '../harness/redis.js';
+import { useFixtureApp, type Platform } from './fixture-app.js';
 
 /** An API client without cookies: it keeps whatever X-Auth-Token the server last sent. */
 class TokenClient {
@@ -23,22 +22,10 @@ class TokenClient {
 
 describe.each<Platform>(['express', 'fastify'])('X-Auth-Token header resolver on %s', (platform) => {
   const namespace = uniqueNamespace('header');
-  let app: INestApplication;
-  let url: string;
-  let redis: SharedRedisClient;
-
-  beforeAll(async () => {
-    ({ app, url } = await startFixtureApp(platform, { redis: sessionRedisOption(), redisNamespace: namespace, idResolver: 'header' }));
-    redis = sessionRedisClient();
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await redis.quit();
-  });
+  const fixture = useFixtureApp(platform, { redisNamespace: namespace, idResolver: 'header' });
 
   it('the id comes back in X-Auth-Token on creation and on change, is used by later requests, and is sent empty on logout', async () => {
-    const client = new TokenClient(url);
+    const client = new TokenClient(fixture.url);
     const created = await client.request('POST', '/set', { name: 'cart', value: ['apple'] });
     expect(created.status).toBe(200);
     expect(created.sentToken).toBe(created.body.id);
@@ -51,27 +38,27 @@ describe.each<Platform>(['express', 'fastify'])('X-Auth-Token header resolver on
     const login = await client.request('POST', '/login', { userId: 'api-user' });
     expect(login.sentToken).toBe(login.body.id);
     expect(login.body.id).not.toBe(created.body.id);
-    expect(await redis.exists(`${namespace}:sessions:{${created.body.id}}`)).toBe(0);
+    expect(await fixture.redis.exists(`${namespace}:sessions:{${created.body.id}}`)).toBe(0);
     expect(await client.request('GET', '/me')).toMatchObject({ status: 200, body: { userId: 'api-user' } });
 
     const logout = await client.request('POST', '/logout');
     expect(logout.status).toBe(204);
     expect(logout.sentToken).toBe('');
-    expect(await redis.exists(`${namespace}:sessions:{${login.body.id}}`)).toBe(0);
+    expect(await fixture.redis.exists(`${namespace}:sessions:{${login.body.id}}`)).toBe(0);
     expect(client.token).toBeUndefined();
     expect((await client.request('GET', '/me')).status).toBe(401);
   });
 
   it('a cookie is ignored when the header resolver is configured', async () => {
-    const client = new TokenClient(url);
+    const client = new TokenClient(fixture.url);
     await client.request('POST', '/login', { userId: 'cookie-ignored' });
     const cookie = Buffer.from(client.token!).toString('base64');
-    const response = await fetch(url + '/peek', { headers: { cookie: `SESSION=${cookie}` } });
+    const response = await fetch(fixture.url + '/peek', { headers: { cookie: `SESSION=${cookie}` } });
     expect(await response.json()).toEqual({ exists: false, userId: null });
   });
 
   it('a request without the header gets no token unless it writes', async () => {
-    const client = new TokenClient(url);
+    const client = new TokenClient(fixture.url);
     const response = await client.request('GET', '/plain');
     expect(response.sentToken).toBeNull();
     expect((await client.request('GET', '/me')).sentToken).toBeNull();

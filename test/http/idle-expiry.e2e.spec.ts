@@ -1,30 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
-import { sessionRedisClient, sessionRedisOption, uniqueNamespace, type SharedRedisClient } from '../harness/redis.js';
+import { describe, expect, it } from '@jest/globals';
+import { uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from './client.js';
-import { startFixtureApp, type Platform } from './fixture-app.js';
+import { sessionIdOf, useFixtureApp, type Platform } from './fixture-app.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const sessionIdOf = (cookie: string) => Buffer.from(cookie, 'base64').toString('utf8');
-
 describe.each<Platform>(['express', 'fastify'])('idle expiry over HTTP on %s', (platform) => {
   const namespace = uniqueNamespace('idle');
-  let app: INestApplication;
-  let url: string;
-  let redis: SharedRedisClient;
-
-  beforeAll(async () => {
-    ({ app, url } = await startFixtureApp(platform, { redis: sessionRedisOption(), redisNamespace: namespace, maxInactiveIntervalInSeconds: 2 }));
-    redis = sessionRedisClient();
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await redis.quit();
-  });
+  const fixture = useFixtureApp(platform, { redisNamespace: namespace, maxInactiveIntervalInSeconds: 2 });
 
   it('each request restarts the idle timer; a cookie unused for 3 s then yields a new session', async () => {
-    const client = new CookieClient(url);
+    const client = new CookieClient(fixture.url);
     await client.post('/login', { userId: 'idler' });
     const firstId = sessionIdOf(client.cookies.get('SESSION')!);
 
@@ -36,7 +21,7 @@ describe.each<Platform>(['express', 'fastify'])('idle expiry over HTTP on %s', (
 
     await sleep(3000);
     expect((await client.get('/peek')).body).toEqual({ exists: false, userId: null });
-    expect(await redis.exists(`${namespace}:sessions:{${firstId}}`)).toBe(0);
+    expect(await fixture.redis.exists(`${namespace}:sessions:{${firstId}}`)).toBe(0);
     expect((await client.get('/me')).status).toBe(401);
 
     const fresh = await client.post('/set', { name: 'again', value: true });
