@@ -44,7 +44,7 @@ export function requestHeader(exchange: HttpExchange, name: string): string | un
 }
 
 /** True once the response's headers are gone (then nothing more can be set). */
-export function headersSent(exchange: HttpExchange): boolean {
+function headersSent(exchange: HttpExchange): boolean {
   const response = exchange.platformResponse;
   if (isFastifyReply(response)) return response.sent === true || response.raw.headersSent;
   return (response as ServerResponse | undefined)?.headersSent ?? true;

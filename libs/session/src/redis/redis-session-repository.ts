@@ -55,7 +55,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
     // A new session is filed in the expiry index in the same round trip.
     const filed = isNew ? this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds) : undefined;
     const [result] = await this.call(Promise.all([written, filed]));
-    if (result === -1) throw new Error('Session id collision: a freshly generated id already exists');
+    assertIdWasFree(result);
     if (result === 0) {
       session.markGone();
       return false;
@@ -220,7 +220,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
     };
     const newKey = this.keys.session(delta.id);
     const written = await this.call(this.client.sessionSave(newKey, ...this.saveArguments('copy', whole)));
-    if (written === -1) throw new Error('Session id collision: a freshly generated id already exists');
+    assertIdWasFree(written);
     // Told first, so that no instance reports the old key's deletion as the session's end.
     await this.call(this.client.publish(this.keys.eventChannel, encodeRenameMessage(delta.storedId!, delta.id)));
     const removed = await this.call(this.client.del(oldKey));
@@ -240,10 +240,14 @@ export class RedisSessionRepository extends BaseSessionRepository {
     try {
       return await operation;
     } catch (error) {
-      if (error instanceof Error && /collision/.test(error.message)) throw error;
       throw new SessionStoreUnavailableError(error);
     }
   }
+}
+
+/** The save script answers -1 when the new id is already taken: with 168 random bits, a broken RNG. */
+function assertIdWasFree(scriptResult: number): void {
+  if (scriptResult === -1) throw new Error('Session id collision: a freshly generated id already exists');
 }
 
 /** Reads Spring's hash layout; anything that is not a well-formed session counts as absent. */
