@@ -14,6 +14,7 @@ import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import { Redis } from 'ioredis';
 import { EnableRedisHttpSession, HttpSession, Session } from 'nestjs-redis-session';
+import { serveOnLoopback } from './serve-on-loopback.js';
 
 const [platform, variant, port, redisUrl] = process.argv.slice(2);
 
@@ -95,11 +96,7 @@ async function main(): Promise<void> {
     // The usual Nest recipe: connect-redis store, resave false, saveUninitialized false.
     app.use(session({ store: new RedisStore({ client }), secret: 'bench-secret', resave: false, saveUninitialized: false }));
   }
-  await app.listen(Number(port), '127.0.0.1');
-  process.stdout.write('ready\n');
-  const stop = () => void app.close().finally(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  await serveOnLoopback(app, Number(port));
 }
 
 void main();

@@ -11,6 +11,7 @@ import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websock
 import {
   EnableRedisHttpSession, HttpSession, PRINCIPAL_NAME_INDEX_NAME, Session, SessionIoAdapter, WebSocketRegistryListener,
 } from 'nestjs-redis-session';
+import { serveOnLoopback } from './serve-on-loopback.js';
 
 const [port, redisUrl] = process.argv.slice(2);
 
@@ -84,11 +85,7 @@ class SoakModule {}
 async function main(): Promise<void> {
   const app = await NestFactory.create(SoakModule, new ExpressAdapter(), { logger: ['error', 'warn'] });
   app.useWebSocketAdapter(new SessionIoAdapter(app));
-  await app.listen(Number(port), '127.0.0.1');
-  process.stdout.write('ready\n');
-  const stop = () => void app.close().finally(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  await serveOnLoopback(app, Number(port));
 }
 
 void main();
