@@ -31,6 +31,7 @@ export class SessionBackend implements OnModuleDestroy {
       saveMode: options.saveMode,
       serializer: options.serializer,
       maxAttributeBytes: options.maxAttributeBytes,
+      touchIntervalMs: options.touchIntervalMs,
     };
     if (options.store === 'memory') {
       new Logger(LOGGER_CONTEXT).log('Sessions are kept in this process\'s memory (store: "memory"); use Redis to share them between instances');

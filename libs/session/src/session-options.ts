@@ -40,6 +40,12 @@ export interface SessionWebSocketOptions {
 export interface SessionModuleOptions {
   /** Idle seconds before a session expires (default 1800). Negative: never; 0: at once. */
   maxInactiveIntervalInSeconds?: number;
+  /**
+   * Loading a session refreshes its idle timer at most once per this many seconds (default 1;
+   * capped at a third of the session's interval; 0: on every load). Reads between touches cost
+   * Redis a single HGETALL; lastAccessedTime lags real use by less than this.
+   */
+  touchIntervalSeconds?: number;
   /** Prefix of every Redis key and channel the library uses (default `spring:session`). */
   redisNamespace?: string;
   flushMode?: FlushMode;
@@ -72,6 +78,7 @@ export interface SessionModuleOptions {
 /** Options with every default filled in and checked. */
 export interface ResolvedSessionOptions {
   maxInactiveIntervalInSeconds: number;
+  touchIntervalMs: number;
   redisNamespace: string;
   flushMode: FlushMode;
   saveMode: SaveMode;
@@ -137,14 +144,20 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
   if (allowedOrigins !== undefined && allowedOrigins !== '*' && !(Array.isArray(allowedOrigins) && allowedOrigins.every((o) => typeof o === 'string'))) {
     fail('websocket.allowedOrigins', 'expected an array of origins such as "https://chat.example.com", or "*"');
   }
-  const touchIntervalSeconds = websocket.touchIntervalSeconds ?? 5;
-  if (typeof touchIntervalSeconds !== 'number' || !(touchIntervalSeconds > 0)) {
-    fail('websocket.touchIntervalSeconds', `expected a positive number, got ${JSON.stringify(touchIntervalSeconds)}`);
+  const socketTouchIntervalSeconds = websocket.touchIntervalSeconds ?? 5;
+  if (typeof socketTouchIntervalSeconds !== 'number' || !(socketTouchIntervalSeconds > 0)) {
+    fail('websocket.touchIntervalSeconds', `expected a positive number, got ${JSON.stringify(socketTouchIntervalSeconds)}`);
   }
   const redis = resolveRedisOption(options.redis ?? 'redis://127.0.0.1:6379', fail);
 
+  const touchIntervalSeconds = options.touchIntervalSeconds ?? 1;
+  if (typeof touchIntervalSeconds !== 'number' || !(touchIntervalSeconds >= 0) || !Number.isFinite(touchIntervalSeconds)) {
+    fail('touchIntervalSeconds', `expected a number of seconds >= 0, got ${JSON.stringify(touchIntervalSeconds)}`);
+  }
+
   return {
     maxInactiveIntervalInSeconds: interval,
+    touchIntervalMs: touchIntervalSeconds * 1000,
     redisNamespace: namespace,
     flushMode: oneOf('flushMode', options.flushMode ?? FlushMode.ON_SAVE, Object.values(FlushMode)),
     saveMode: oneOf('saveMode', options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE, Object.values(SaveMode)),
@@ -167,7 +180,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs ?? 2000, 1),
     sweepIntervalMs: integer('sweepIntervalMs', options.sweepIntervalMs ?? 200, 10),
     configureKeyspaceNotifications: oneOf('configureKeyspaceNotifications', options.configureKeyspaceNotifications ?? true, [true, false]),
-    websocket: { allowedOrigins, requireSession: oneOf('websocket.requireSession', websocket.requireSession ?? true, [true, false]), touchIntervalSeconds },
+    websocket: { allowedOrigins, requireSession: oneOf('websocket.requireSession', websocket.requireSession ?? true, [true, false]), touchIntervalSeconds: socketTouchIntervalSeconds },
   };
 }
 

@@ -34,6 +34,7 @@ export function settingsOf(options: RepositoryOptions = {}): SessionSettings {
     saveMode: options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE,
     serializer: options.serializer ?? new JsonSessionSerializer(),
     maxAttributeBytes: options.maxAttributeBytes ?? 1024 * 1024,
+    touchIntervalMs: options.touchIntervalMs ?? 0,
   };
 }
 

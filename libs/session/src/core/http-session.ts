@@ -19,6 +19,8 @@ export interface SessionSettings {
   serializer: SessionSerializer;
   /** Largest serialized attribute value accepted by `set()`, in bytes (UTF-8). */
   maxAttributeBytes: number;
+  /** A load refreshes the idle timer at most once per this many ms (default 0: every load). */
+  touchIntervalMs?: number;
 }
 
 /** Told about changes that the HTTP layer must reflect in a cookie or header at once. */
@@ -52,7 +54,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   /** Parsed (or newly set) values, by name. */
   readonly #values = new Map<string, unknown>();
   /** Names to write on the next save (set, removed, or read under ON_GET_ATTRIBUTE), with the change count when marked. */
-  readonly #dirty = new Map<string, number>();
+  #dirty: Map<string, number> | undefined; // made on the first change: most requests only read
   #changeCount = 0;
   #invalidated = false;
   /** The IMMEDIATE writes' chain; made on first use (most sessions never need one). */
@@ -230,7 +232,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     if (this.#invalidated) return false;
     if (this.isNew) return this.needsStoring();
     return (
-      this.#dirty.size > 0 ||
+      (this.#dirty?.size ?? 0) > 0 ||
       this.#intervalChange > 0 ||
       this.#id !== this.#storedId ||
       (this.settings.saveMode === SaveMode.ALWAYS && this.#stored.size > 0)
@@ -265,7 +267,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   delta(): SessionDelta {
     const attributes = new Map<string, string | undefined>();
     const names = this.settings.saveMode === SaveMode.ALWAYS ? this.attributeNames() : [];
-    for (const name of new Set([...names, ...this.#dirty.keys()])) {
+    for (const name of new Set([...names, ...(this.#dirty?.keys() ?? [])])) {
       attributes.set(name, this.serializedValue(name));
     }
     const delta: SessionDelta = {
@@ -298,7 +300,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     }
     // A name changed again while this save was in flight stays dirty for the next one.
     for (const name of delta.attributes.keys()) {
-      if ((this.#dirty.get(name) ?? 0) <= delta.changeCount) this.#dirty.delete(name);
+      if ((this.#dirty?.get(name) ?? 0) <= delta.changeCount) this.#dirty?.delete(name);
     }
     this.#storedId = delta.id;
     // Likewise an interval changed again while in flight.
@@ -315,7 +317,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   }
 
   private markDirty(name: string): void {
-    this.#dirty.set(name, ++this.#changeCount);
+    (this.#dirty ??= new Map()).set(name, ++this.#changeCount);
   }
 
   private serializedValue(name: string): string | undefined {
@@ -326,7 +328,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
 
   /** A new session is stored only once something was written to it. */
   private needsStoring(): boolean {
-    return this.#dirty.size > 0 || this.#intervalChange > 0;
+    return (this.#dirty?.size ?? 0) > 0 || this.#intervalChange > 0;
   }
 
   private changed(): void {

@@ -28,3 +28,19 @@ export interface SessionDelta {
 export function deadlineOf(lastAccessedTime: number, maxInactiveIntervalInSeconds: number): number {
   return maxInactiveIntervalInSeconds < 0 ? Infinity : lastAccessedTime + maxInactiveIntervalInSeconds * 1000;
 }
+
+/** False once a stored session has ended: past its deadline, or with interval 0 (expired at once, whatever the clocks say). */
+export function isLive(data: SessionData, now: number): boolean {
+  return data.maxInactiveIntervalInSeconds !== 0 && now < deadlineOf(data.lastAccessedTime, data.maxInactiveIntervalInSeconds);
+}
+
+/**
+ * True when a load should refresh the session's idle timer: at most once per touch interval, which
+ * is capped at a third of the session's own interval so that a session in use never expires.
+ * Between touches, lastAccessedTime lags real use by less than that interval.
+ */
+export function isTouchDue(data: SessionData, now: number, touchIntervalMs: number): boolean {
+  const interval = data.maxInactiveIntervalInSeconds;
+  const throttle = interval > 0 ? Math.min(touchIntervalMs, (interval * 1000) / 3) : touchIntervalMs;
+  return now - data.lastAccessedTime >= throttle;
+}

@@ -1,7 +1,7 @@
 import { BaseSessionRepository } from '../core/base-session-repository.js';
 import type { HttpSession, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME, principalFromSerialized } from '../core/principal.js';
-import { deadlineOf, type SessionData } from '../core/session-data.js';
+import { deadlineOf, isTouchDue, type SessionData } from '../core/session-data.js';
 import type { SessionEvents, SessionEventType } from '../core/session-events.js';
 import { isValidSessionId } from '../core/session-id.js';
 
@@ -41,8 +41,9 @@ export class InMemorySessionRepository extends BaseSessionRepository {
       this.end(id, 'expired');
       return undefined;
     }
-    if (options.touch ?? true) {
-      stored.lastAccessedTime = Date.now();
+    const now = Date.now();
+    if ((options.touch ?? true) && isTouchDue(stored, now, this.settings.touchIntervalMs ?? 0)) {
+      stored.lastAccessedTime = now;
       this.arm(id, stored);
     }
     return this.restore<T>(id, { ...stored, attributes: new Map(stored.attributes) });

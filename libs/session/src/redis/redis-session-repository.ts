@@ -1,10 +1,12 @@
+import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { BaseSessionRepository } from '../core/base-session-repository.js';
 import { SessionStoreUnavailableError } from '../core/errors.js';
 import type { HttpSession, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME } from '../core/principal.js';
-import type { SessionData, SessionDelta } from '../core/session-data.js';
+import { isLive, isTouchDue, type SessionData, type SessionDelta } from '../core/session-data.js';
 import { isValidSessionId } from '../core/session-id.js';
+import { LOGGER_CONTEXT } from '../session.constants.js';
 import type { RedisKeys } from './redis-keys.js';
 import { encodeEventMessage, encodeRenameMessage } from './session-event-message.js';
 import { withSessionScripts, type ScriptedClient } from './session-scripts.js';
@@ -21,6 +23,8 @@ export class RedisSessionRepository extends BaseSessionRepository {
   readonly client: ScriptedClient;
   /** A Cluster cannot rename across slots: there, a changed id is copied, then the old key deleted. */
   readonly #isCluster: boolean;
+  readonly #logger = new Logger(LOGGER_CONTEXT);
+  #lastTouchFailureLog = 0;
 
   constructor(
     client: Redis | Cluster,
@@ -33,11 +37,24 @@ export class RedisSessionRepository extends BaseSessionRepository {
     this.#isCluster = 'isCluster' in client && client.isCluster === true;
   }
 
-  async findById<T extends Record<string, any>>(id: string, options: { touch?: boolean } = {}): Promise<HttpSession<T> | undefined> {
-    if (!isValidSessionId(id)) return undefined;
-    const flat = await this.call(this.client.sessionLoad(this.keys.session(id), Date.now(), (options.touch ?? true) ? '1' : '0'));
-    const data = flat ? parseHash(flat) : undefined;
-    return data ? this.restore<T>(id, data) : undefined;
+  /**
+   * One plain HGETALL. The idle timer is refreshed by a script sent after it, without waiting for
+   * it, and only when the touch interval has passed: a script on every read was measured to cost
+   * ~6% of a read request's throughput (Redis shares the machine's cores with the app).
+   */
+  findById<T extends Record<string, any>>(id: string, options: { touch?: boolean } = {}): Promise<HttpSession<T> | undefined> {
+    if (!isValidSessionId(id)) return Promise.resolve(undefined);
+    const key = this.keys.session(id);
+    return this.client.hgetall(key).then((hash) => {
+      const data = parseHash(hash);
+      const now = Date.now();
+      if (!data || !isLive(data, now)) return undefined;
+      if (options.touch !== false && isTouchDue(data, now, this.settings.touchIntervalMs ?? 0)) {
+        this.client.sessionTouch(key, now).catch((error: unknown) => this.reportTouchFailure(error));
+        data.lastAccessedTime = now;
+      }
+      return this.restore<T>(id, data);
+    }, storeUnavailable);
   }
 
   protected async write(session: HttpSession<any>): Promise<boolean> {
@@ -199,9 +216,8 @@ export class RedisSessionRepository extends BaseSessionRepository {
    */
   private async saveUnderNewIdAcrossSlots(session: HttpSession<any>, delta: SessionDelta): Promise<boolean> {
     const oldKey = this.keys.session(delta.storedId!);
-    const flat = await this.call(this.client.sessionLoad(oldKey, Date.now(), '0'));
-    const current = flat ? parseHash(flat) : undefined;
-    if (!current) {
+    const current = parseHash(await this.call(this.client.hgetall(oldKey)));
+    if (!current || !isLive(current, Date.now())) {
       session.markGone();
       return false;
     }
@@ -235,14 +251,21 @@ export class RedisSessionRepository extends BaseSessionRepository {
     return true;
   }
 
-  /** Redis errors become SessionStoreUnavailableError (HTTP 503); bugs stay what they are. */
-  private async call<R>(operation: Promise<R>): Promise<R> {
-    try {
-      return await operation;
-    } catch (error) {
-      throw new SessionStoreUnavailableError(error);
-    }
+  /** A touch that failed only costs precision (the next due load touches again): logged at most once a minute. */
+  private reportTouchFailure(error: unknown): void {
+    if (Date.now() - this.#lastTouchFailureLog < 60_000) return;
+    this.#lastTouchFailureLog = Date.now();
+    this.#logger.warn(`Refreshing a session's idle timer failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+
+  /** Redis errors become SessionStoreUnavailableError (HTTP 503); bugs stay what they are. */
+  private call<R>(operation: Promise<R>): Promise<R> {
+    return operation.catch(storeUnavailable);
+  }
+}
+
+function storeUnavailable(error: unknown): never {
+  throw new SessionStoreUnavailableError(error);
 }
 
 /** The save script answers -1 when the new id is already taken: with 168 random bits, a broken RNG. */
@@ -250,20 +273,20 @@ function assertIdWasFree(scriptResult: number): void {
   if (scriptResult === -1) throw new Error('Session id collision: a freshly generated id already exists');
 }
 
-/** Reads Spring's hash layout; anything that is not a well-formed session counts as absent. */
-function parseHash(flat: string[]): SessionData | undefined {
-  let creationTime = NaN;
-  let lastAccessedTime = NaN;
-  let maxInactiveIntervalInSeconds = NaN;
-  const attributes = new Map<string, string>();
-  for (let i = 0; i < flat.length; i += 2) {
-    const field = flat[i];
-    const value = flat[i + 1];
-    if (field.startsWith(ATTRIBUTE_PREFIX)) attributes.set(field.slice(ATTRIBUTE_PREFIX.length), value);
-    else if (field === 'creationTime') creationTime = Number(value);
-    else if (field === 'lastAccessedTime') lastAccessedTime = Number(value);
-    else if (field === 'maxInactiveInterval') maxInactiveIntervalInSeconds = Number(value);
-  }
+/**
+ * Reads Spring's hash layout (as ioredis gives HGETALL: an object, empty when the key is gone);
+ * anything that is not a well-formed session counts as absent.
+ */
+function parseHash(hash: Record<string, string>): SessionData | undefined {
+  // Own fields only: a field named like an Object.prototype member must not be read from the prototype.
+  const field = (name: string) => (Object.hasOwn(hash, name) ? Number(hash[name]) : NaN);
+  const creationTime = field('creationTime');
+  const lastAccessedTime = field('lastAccessedTime');
+  const maxInactiveIntervalInSeconds = field('maxInactiveInterval');
   if (!Number.isFinite(creationTime) || !Number.isFinite(lastAccessedTime) || !Number.isInteger(maxInactiveIntervalInSeconds)) return undefined;
+  const attributes = new Map<string, string>();
+  for (const name of Object.keys(hash)) {
+    if (name.startsWith(ATTRIBUTE_PREFIX)) attributes.set(name.slice(ATTRIBUTE_PREFIX.length), hash[name]);
+  }
   return { creationTime, lastAccessedTime, maxInactiveIntervalInSeconds, attributes };
 }

@@ -5,25 +5,22 @@ import type { Cluster, Redis } from 'ioredis';
  * keys of one session only (one Cluster slot). Times come from the caller (epoch ms), as Spring.
  */
 
-/** KEYS[1] session; ARGV now, touch ('1'|'0'). Returns the hash as a flat array, or nil if gone or past its deadline. */
-const LOAD = `
-local h = redis.call('HGETALL', KEYS[1])
-if #h == 0 then return false end
+/**
+ * KEYS[1] session; ARGV now. Refreshes a live session's idle timer; never creates, revives or
+ * extends a session past its deadline, and never moves lastAccessedTime back (touches of two
+ * instances may arrive out of order). Returns 1 when the session is live, 0 when it is gone.
+ */
+const TOUCH = `
+local fields = redis.call('HMGET', KEYS[1], 'lastAccessedTime', 'maxInactiveInterval')
+local last, interval = tonumber(fields[1]), tonumber(fields[2])
+if not last or not interval then return 0 end
 local now = tonumber(ARGV[1])
-local last, interval, lastIndex
-for i = 1, #h, 2 do
-  if h[i] == 'lastAccessedTime' then last = tonumber(h[i + 1]); lastIndex = i + 1
-  elseif h[i] == 'maxInactiveInterval' then interval = tonumber(h[i + 1]) end
-end
-if not last or not interval then return false end
 -- Interval 0 means expired at once, whatever lastAccessedTime says (another instance's clock may run ahead).
-if interval == 0 or (interval > 0 and last + interval * 1000 <= now) then return false end
-if ARGV[2] == '1' then
-  redis.call('HSET', KEYS[1], 'lastAccessedTime', ARGV[1])
-  if interval > 0 then redis.call('PEXPIRE', KEYS[1], interval * 1000) end
-  h[lastIndex] = ARGV[1]
-end
-return h
+if interval == 0 or (interval > 0 and last + interval * 1000 <= now) then return 0 end
+if last >= now then return 1 end
+redis.call('HSET', KEYS[1], 'lastAccessedTime', ARGV[1])
+if interval > 0 then redis.call('PEXPIRE', KEYS[1], interval * 1000) end
+return 1
 `;
 
 /**
@@ -114,7 +111,7 @@ return principal
 `;
 
 export interface SessionScriptCommands {
-  sessionLoad(key: string, now: number, touch: '1' | '0'): Promise<string[] | null>;
+  sessionTouch(key: string, now: number): Promise<number>;
   sessionSave(key: string, ...args: (string | number)[]): Promise<number>;
   sessionRename(key: string, oldKey: string, ...args: (string | number)[]): Promise<number>;
   sessionDelete(key: string, channel: string, payloadPrefix: string, principalField: string): Promise<string | null>;
@@ -127,8 +124,8 @@ export type ScriptedClient = (Redis | Cluster) & SessionScriptCommands;
 /** Registers the scripts on a client (ioredis sends EVALSHA, and the source once when Redis lacks it). */
 export function withSessionScripts(client: Redis | Cluster): ScriptedClient {
   const scripted = client as ScriptedClient;
-  if (typeof scripted.sessionLoad === 'function') return scripted;
-  client.defineCommand('sessionLoad', { numberOfKeys: 1, lua: LOAD });
+  if (typeof scripted.sessionTouch === 'function') return scripted;
+  client.defineCommand('sessionTouch', { numberOfKeys: 1, lua: TOUCH });
   // One command per key count, so that the key comes first: ioredis routes Cluster auto-pipelines by
   // the first argument, and a leading key count sent sessions of every slot into one pipeline.
   client.defineCommand('sessionSave', { numberOfKeys: 1, lua: SAVE });
