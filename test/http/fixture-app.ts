@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import {
-  BadRequestException, Body, CanActivate, Controller, ExecutionContext, Get, HttpCode, Injectable, Module, Post, Res, UseGuards,
+  BadRequestException, Body, ForbiddenException, CanActivate, Controller, ExecutionContext, Get, HttpCode, Injectable, Module, Post, Res, UseGuards,
   UnauthorizedException, type DynamicModule, type INestApplication, type LogLevel,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -17,6 +17,16 @@ class LoggedInGuard implements CanActivate {
     const session = await resolveSession<Attrs>(context, { create: false });
     if (session?.get('userId') === undefined) throw new UnauthorizedException('Log in first');
     return true;
+  }
+}
+
+/** Counts the visits it turns away in the session itself, then denies. */
+@Injectable()
+class CountingDenyGuard implements CanActivate {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const session = await resolveSession<Attrs>(context);
+    session.set('denials', ((session.get('denials') as number | undefined) ?? 0) + 1);
+    throw new ForbiddenException('Not for you');
   }
 }
 
@@ -47,6 +57,12 @@ class FixtureController {
   @UseGuards(LoggedInGuard)
   me(@Session() session: HttpSession<Attrs>) {
     return { userId: session.get('userId'), attributes: session.attributeNames() };
+  }
+
+  @Get('denied')
+  @UseGuards(CountingDenyGuard)
+  denied() {
+    return { reached: true };
   }
 
   @Get('peek')
@@ -88,7 +104,7 @@ class FixtureController {
 @Module({})
 class FixtureModule {
   static with(sessionModule: DynamicModule): DynamicModule {
-    return { module: FixtureModule, imports: [sessionModule], controllers: [FixtureController], providers: [LoggedInGuard] };
+    return { module: FixtureModule, imports: [sessionModule], controllers: [FixtureController], providers: [LoggedInGuard, CountingDenyGuard] };
   }
 }
 

@@ -54,6 +54,24 @@ describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform
     expect(client.lastSetCookies).toHaveLength(1);
   });
 
+  it('@Res() handlers: the change is stored before the response arrives', async () => {
+    const client = new CookieClient(fixture.url);
+    await client.post('/raw');
+    const id = Buffer.from(client.cookies.get('SESSION')!, 'base64').toString();
+    expect(await fixture.redis.hget(`${namespace}:sessions:{${id}}`, 'sessionAttr:raw')).toBe('1');
+  });
+
+  it('a guard that writes to the session and then denies: the write is stored, and the denial carries the cookie', async () => {
+    const client = new CookieClient(fixture.url);
+    const first = await client.get('/denied');
+    expect(first).toMatchObject({ status: 403, body: { message: 'Not for you' } });
+    expect(client.lastSetCookies).toHaveLength(1);
+    const id = Buffer.from(client.cookies.get('SESSION')!, 'base64').toString();
+    expect(await fixture.redis.hget(`${namespace}:sessions:{${id}}`, 'sessionAttr:denials')).toBe('1');
+    expect((await client.get('/denied')).status).toBe(403);
+    expect(await fixture.redis.hget(`${namespace}:sessions:{${id}}`, 'sessionAttr:denials')).toBe('2');
+  });
+
   it('changeId: the old cookie finds nothing, the new one has the data', async () => {
     const client = new CookieClient(fixture.url);
     await client.post('/set', { name: 'x', value: 1 });

@@ -1,9 +1,7 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { SessionEvents } from './core/session-events.js';
 import { SessionRepository } from './core/session-repository.js';
 import { EventEmitterBridge } from './event-emitter-bridge.js';
-import { SessionInterceptor } from './http/session.interceptor.js';
 import { SessionHttpBinding } from './http/session-http-binding.js';
 import { SessionBackend } from './session-backend.js';
 import { SESSION_OPTIONS } from './session.constants.js';
@@ -32,7 +30,6 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleO
     SessionHttpBinding,
     EventEmitterBridge,
     WebSocketRegistryListener,
-    { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
   ],
   exports: [SESSION_OPTIONS, SessionEvents, SessionRepository, WebSocketRegistryListener],
 })

@@ -1,3 +1,5 @@
+import { ServiceUnavailableException } from '@nestjs/common';
+
 /** A value given to `HttpSession.set` that the serializer cannot store faithfully. */
 export class SessionAttributeError extends TypeError {
   constructor(attribute: string, reason: string) {
@@ -14,10 +16,14 @@ export class SessionInvalidatedError extends Error {
   }
 }
 
-/** The session store did not answer (Redis down, paused or timing out). Mapped to HTTP 503. */
-export class SessionStoreUnavailableError extends Error {
+/**
+ * The session store did not answer (Redis down, paused or timing out). An HTTP 503 wherever it
+ * surfaces in a request (loading, saving, a handler's own `invalidate()`), with a body that says
+ * so; what Redis said is the `cause`.
+ */
+export class SessionStoreUnavailableError extends ServiceUnavailableException {
   constructor(cause: unknown) {
-    super(`Session store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super('The session store is unavailable; please retry shortly', { cause });
     this.name = 'SessionStoreUnavailableError';
   }
 }

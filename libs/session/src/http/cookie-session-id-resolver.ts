@@ -3,9 +3,15 @@ import type { ResolvedSessionOptions } from '../session-options.js';
 import { isSecure, requestHeader, setResponseHeader, type HttpExchange } from './http-exchange.js';
 import type { SessionIdResolver } from './session-id-resolver.js';
 
-/** Standard, padded base64 of an id (28 characters: 38 of base64 and '=='). */
+/**
+ * Standard, padded base64 of an id, in the one spelling we write: a decoder ignores the spare bits
+ * of the last character before '=', so other spellings would name the same id. Those bits must be
+ * zero: with '==' the last character is one of A Q g w, with '=' a multiple of 4 in the alphabet.
+ */
 const PADDING = (3 - (SESSION_ID_LENGTH % 3)) % 3;
-const BASE64_ID = new RegExp(`^[A-Za-z0-9+/]{${Math.ceil(SESSION_ID_LENGTH / 3) * 4 - PADDING}}={${PADDING}}$`);
+const LAST_CHARACTER = ['[A-Za-z0-9+/]', '[AEIMQUYcgkosw048]', '[AQgw]'][PADDING];
+const BASE64_ID = new RegExp(`^[A-Za-z0-9+/]{${Math.ceil(SESSION_ID_LENGTH / 3) * 4 - PADDING - 1}}${LAST_CHARACTER}={${PADDING}}$`);
+const NO_IDS: readonly string[] = Object.freeze([]);
 /** A cookie header longer than this is not read at all (browsers send at most ~8 KB). */
 const MAX_COOKIE_HEADER = 16 * 1024;
 
@@ -17,19 +23,25 @@ const MAX_COOKIE_HEADER = 16 * 1024;
 export class CookieSessionIdResolver implements SessionIdResolver {
   constructor(private readonly cookie: ResolvedSessionOptions['cookie']) {}
 
-  resolveSessionIds(exchange: HttpExchange): string[] {
+  /** Scans the header in place (no split): only our cookie's values are copied out. */
+  resolveSessionIds(exchange: HttpExchange): readonly string[] {
     const header = requestHeader(exchange, 'cookie');
-    if (!header || header.length > MAX_COOKIE_HEADER) return [];
-    const ids: string[] = [];
-    for (const pair of header.split(';')) {
-      const eq = pair.indexOf('=');
-      if (eq < 0 || pair.slice(0, eq).trim() !== this.cookie.name) continue;
-      let value = pair.slice(eq + 1).trim();
-      if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-      const id = this.decode(value);
-      if (id !== undefined && !ids.includes(id)) ids.push(id);
+    if (!header || header.length > MAX_COOKIE_HEADER) return NO_IDS;
+    const { name } = this.cookie;
+    let ids: string[] | undefined;
+    for (let start = 0; start < header.length; ) {
+      let end = header.indexOf(';', start);
+      if (end < 0) end = header.length;
+      const eq = header.indexOf('=', start);
+      if (eq >= 0 && eq < end && header.slice(start, eq).trim() === name) {
+        let value = header.slice(eq + 1, end).trim();
+        if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+        const id = this.decode(value);
+        if (id !== undefined && !ids?.includes(id)) (ids ??= []).push(id);
+      }
+      start = end + 1;
     }
-    return ids;
+    return ids ?? NO_IDS;
   }
 
   setSessionId(exchange: HttpExchange, id: string): void {
@@ -56,8 +68,7 @@ export class CookieSessionIdResolver implements SessionIdResolver {
   private decode(value: string): string | undefined {
     if (!this.cookie.base64) return isValidSessionId(value) ? value : undefined;
     if (!BASE64_ID.test(value)) return undefined;
-    const id = Buffer.from(value, 'base64').toString('utf8');
-    // Only the spelling we write: the decoder ignores the spare bits before '=', so other values would name the same id.
-    return isValidSessionId(id) && Buffer.from(id, 'utf8').toString('base64') === value ? id : undefined;
+    const id = atob(value); // cannot throw: the pattern admits only well-formed base64
+    return isValidSessionId(id) ? id : undefined;
   }
 }

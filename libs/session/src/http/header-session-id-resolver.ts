@@ -10,7 +10,7 @@ import type { SessionIdResolver } from './session-id-resolver.js';
 export class HeaderSessionIdResolver implements SessionIdResolver {
   constructor(private readonly headerName: string) {}
 
-  resolveSessionIds(exchange: HttpExchange): string[] {
+  resolveSessionIds(exchange: HttpExchange): readonly string[] {
     const value = requestHeader(exchange, this.headerName)?.trim();
     return isValidSessionId(value) ? [value] : [];
   }

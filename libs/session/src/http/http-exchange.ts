@@ -13,11 +13,12 @@ export interface HttpExchange {
   platformResponse: unknown;
 }
 
-type FastifyReplyLike = {
+export type FastifyReplyLike = {
   raw: ServerResponse;
   getHeader(name: string): unknown;
-  header(name: string, value: unknown): unknown;
+  header(name: string, value: unknown): FastifyReplyLike;
   removeHeader(name: string): unknown;
+  code(statusCode: number): FastifyReplyLike;
   sent?: boolean;
 };
 

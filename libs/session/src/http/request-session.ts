@@ -1,14 +1,15 @@
-import type { IncomingMessage } from 'node:http';
 import type { HttpSession } from '../core/http-session.js';
+import type { SessionRepository } from '../core/session-repository.js';
 import { rawRequestOf, type HttpExchange } from './http-exchange.js';
 import { sessionDependenciesFor, type SessionHttpDependencies } from './session-http-binding.js';
-import { storeOperation } from './store-unavailable.js';
+import { storeOperation } from './store-operation.js';
 
 const REQUEST_SESSION = Symbol('nestjs-redis-session:request-session');
+type CarriesRequestSession = { [REQUEST_SESSION]?: RequestSession };
 
 /**
  * The session of one HTTP request (the request side of Spring's SessionRepositoryFilter).
- * Made on the first ask (a guard, the decorator, an interceptor) and kept on the raw request;
+ * Made on the first ask (a guard, the decorator, an interceptor) and kept on the request;
  * lazy: nothing is read from the store until someone asks for the session, so a request that
  * never does costs nothing at all. Keeps the
  * client's cookie (or header) in step with the session as it changes, at once, so that even a
@@ -16,9 +17,11 @@ const REQUEST_SESSION = Symbol('nestjs-redis-session:request-session');
  */
 export class RequestSession {
   #session: HttpSession<any> | undefined;
-  #loading: Promise<HttpSession<any> | undefined> | undefined;
+  /** The load of the session the client names; settles once it is adopted (or found to be none). */
+  #loading: Promise<void> | undefined;
   /** The id the client holds, as far as this request knows. */
   #clientId: string | undefined;
+  #responseHeld = false;
 
   private constructor(
     private readonly dependencies: SessionHttpDependencies,
@@ -34,30 +37,27 @@ export class RequestSession {
     if (existing) return existing;
     const dependencies = sessionDependenciesFor(platformRequest);
     if (!dependencies) return undefined;
-    const rawRequest = rawRequestOf(platformRequest);
-    const requestSession = new RequestSession(dependencies, { rawRequest, platformRequest, platformResponse });
-    (rawRequest as IncomingMessage & { [REQUEST_SESSION]?: RequestSession })[REQUEST_SESSION] = requestSession;
+    const requestSession = new RequestSession(dependencies, { rawRequest: rawRequestOf(platformRequest), platformRequest, platformResponse });
+    (platformRequest as CarriesRequestSession)[REQUEST_SESSION] = requestSession;
     return requestSession;
   }
 
-  /** The request's session context if someone already asked for it (Express or Fastify request, or the raw one). */
-  static of(request: object): RequestSession | undefined {
-    return (rawRequestOf(request) as IncomingMessage & { [REQUEST_SESSION]?: RequestSession })[REQUEST_SESSION];
+  /** The request's session context if someone already asked for it (the platform's request: Express `req`, Fastify `request`). */
+  static of(platformRequest: object): RequestSession | undefined {
+    return (platformRequest as CarriesRequestSession)[REQUEST_SESSION];
   }
 
-  /** The live session of the request; a new one when there is none and `create` is true. */
-  async get<T extends Record<string, any>>(create: boolean): Promise<HttpSession<T> | undefined> {
-    if (this.#session && !this.#session.isInvalidated) return this.#session;
-    if (!this.#session) {
+  /**
+   * The live session of the request; a new one when there is none and `create` is true.
+   * Written without async functions: this is on every session request's path, and each async
+   * step costs a promise and a microtask.
+   */
+  get<T extends Record<string, any>>(create: boolean): Promise<HttpSession<T> | undefined> {
+    if (this.#session === undefined) {
       this.#loading ??= this.load();
-      const found = await this.#loading;
-      if (this.#session) return this.get(create); // adopted by a concurrent caller meanwhile
-      if (found) {
-        this.#clientId = found.id;
-        return this.adopt(found);
-      }
+      return this.#loading.then(() => this.current<T>(create));
     }
-    return create ? this.adopt(this.dependencies.repository.createSession<T>()) : undefined;
+    return Promise.resolve(this.current<T>(create));
   }
 
   /** True when commit() has nothing to do: no session was used, or nothing of it changed. */
@@ -66,28 +66,41 @@ export class RequestSession {
     return session === undefined || (!session.hasChanges() && !session.hasPendingWrites);
   }
 
-  /** Writes the session's changes (ON_SAVE), if it was used at all. Called once the handler is done. */
+  /** True the first time only: the response is held until commit() is done, once. */
+  holdResponse(): boolean {
+    if (this.#responseHeld) return false;
+    this.#responseHeld = true;
+    return true;
+  }
+
+  /** Writes the session's changes (ON_SAVE), if it was used at all. Called before the response completes. */
   async commit(): Promise<void> {
     const session = this.#session;
     if (!session) return;
-    const saved = await storeOperation(async () => {
-      await session.flushed();
-      return session.isInvalidated || (await session.save());
-    }, this.dependencies.storeTimeoutMs);
+    const saved = await storeOperation(
+      session.flushed().then(() => session.isInvalidated || session.save()),
+      this.dependencies.storeTimeoutMs,
+    );
     // Ended meanwhile (logout elsewhere, expiry): nothing was written, and the client forgets it.
     if (!saved) this.reflect(session);
   }
 
-  private load(): Promise<HttpSession<any> | undefined> {
-    const ids = this.dependencies.resolver.resolveSessionIds(this.exchange);
-    if (ids.length === 0) return Promise.resolve(undefined);
-    return storeOperation(async () => {
-      for (const id of ids) {
-        const session = await this.dependencies.repository.findById(id);
-        if (session) return session;
-      }
-      return undefined;
-    }, this.dependencies.storeTimeoutMs);
+  private current<T extends Record<string, any>>(create: boolean): HttpSession<T> | undefined {
+    const session = this.#session;
+    if (session !== undefined && !session.isInvalidated) return session;
+    return create ? this.adopt(this.dependencies.repository.createSession<T>()) : undefined;
+  }
+
+  private load(): Promise<void> {
+    const { resolver, repository, storeTimeoutMs } = this.dependencies;
+    const ids = resolver.resolveSessionIds(this.exchange);
+    if (ids.length === 0) return Promise.resolve();
+    const lookup = ids.length === 1 ? repository.findById(ids[0]) : firstLive(repository, ids);
+    return storeOperation(lookup, storeTimeoutMs).then((found) => {
+      if (found === undefined || this.#session !== undefined) return;
+      this.#clientId = found.id;
+      this.adopt(found);
+    });
   }
 
   private adopt<T extends Record<string, any>>(session: HttpSession<T>): HttpSession<T> {
@@ -111,4 +124,13 @@ export class RequestSession {
     this.dependencies.resolver.setSessionId(this.exchange, session.id);
     this.#clientId = session.id;
   }
+}
+
+/** The first live session among several the client names (several SESSION cookies), in order. */
+async function firstLive(repository: SessionRepository, ids: readonly string[]): Promise<HttpSession<any> | undefined> {
+  for (const id of ids) {
+    const session = await repository.findById(id);
+    if (session) return session;
+  }
+  return undefined;
 }

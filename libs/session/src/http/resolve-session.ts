@@ -30,8 +30,8 @@ export async function resolveSession<T extends Record<string, any>>(
   host: ArgumentsHost,
   options: ResolveSessionOptions = {},
 ): Promise<HttpSession<T> | undefined> {
-  const http = host.switchToHttp();
-  const requestSession = RequestSession.forRequest(http.getRequest(), http.getResponse());
+  // The HTTP arguments are (request, response, next); read directly, as switchToHttp() allocates.
+  const requestSession = RequestSession.forRequest(host.getArgByIndex(0), host.getArgByIndex(1));
   if (!requestSession) {
     throw new InternalServerErrorException(
       'No session context on this request: import EnableRedisHttpSession.forRoot() in the application module',

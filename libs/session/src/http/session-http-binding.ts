@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { SessionRepository } from '../core/session-repository.js';
 import { SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
+import { holdResponsesUntilCommitted } from './commit-before-response.js';
 import { CookieSessionIdResolver } from './cookie-session-id-resolver.js';
 import { HeaderSessionIdResolver } from './header-session-id-resolver.js';
 import type { SessionIdResolver } from './session-id-resolver.js';
@@ -43,9 +44,11 @@ export class SessionHttpBinding implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    const platform = this.adapterHost.httpAdapter?.getInstance?.() as object | undefined;
+    const adapter = this.adapterHost.httpAdapter;
+    const platform = adapter?.getInstance?.() as object | undefined;
     if (!platform) return; // an application context without HTTP
     this.#platform = platform;
+    holdResponsesUntilCommitted(adapter.getType(), platform);
     const { idResolver, headerName, cookie, commandTimeoutMs } = this.options;
     bindings.set(platform, {
       repository: this.repository,

@@ -7,7 +7,7 @@ import type { HttpExchange } from './http-exchange.js';
  */
 export interface SessionIdResolver {
   /** Candidate ids carried by the request, in order of preference. */
-  resolveSessionIds(exchange: HttpExchange): string[];
+  resolveSessionIds(exchange: HttpExchange): readonly string[];
   /** Tells the client its (new or changed) session id. */
   setSessionId(exchange: HttpExchange, id: string): void;
   /** Tells the client its session has ended. */

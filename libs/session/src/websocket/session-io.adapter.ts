@@ -126,7 +126,7 @@ export class SessionIoAdapter extends IoAdapter {
   /** Ids the handshake carries: the session cookie (browsers), then `auth.token` or the token header (other clients). */
   private candidateIds(socket: Socket): string[] {
     const { options, cookies } = this.parts();
-    const ids = cookies.resolveSessionIds({ rawRequest: socket.request, platformRequest: undefined, platformResponse: undefined });
+    const ids = [...cookies.resolveSessionIds({ rawRequest: socket.request, platformRequest: undefined, platformResponse: undefined })];
     const authToken = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     const header = socket.request.headers[options.headerName.toLowerCase()];
     for (const candidate of [authToken, Array.isArray(header) ? header[0] : header]) {
@@ -214,7 +214,8 @@ export class SessionIoAdapter extends IoAdapter {
   private logStoreError(error: unknown): void {
     if (Date.now() - this.#lastStoreErrorLog < 60_000) return;
     this.#lastStoreErrorLog = Date.now();
-    this.#logger.warn(`Session store error on a socket: ${error instanceof Error ? error.message : String(error)}`);
+    const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
+    this.#logger.warn(`Session store error on a socket: ${error instanceof Error ? error.message : String(error)}${cause}`);
   }
 
   private parts(): SessionParts {
