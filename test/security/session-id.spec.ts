@@ -80,13 +80,15 @@ describe('session ids', () => {
     expect(bits).toBeGreaterThanOrEqual(128);
   });
 
-  it('ids come from node:crypto randomBytes (at least 16 bytes); the library has no Math.random anywhere', () => {
+  it('ids come from node:crypto (at least 16 bytes each, never reused); the library has no Math.random anywhere', () => {
     const sources = librarySources();
     const idSource = sources.get(join(LIBRARY, 'core', 'session-id.ts'))!;
-    expect(idSource).toMatch(/^import \{ randomBytes \} from 'node:crypto';$/m);
+    expect(idSource).toMatch(/^import \{ randomFillSync \} from 'node:crypto';$/m);
     const bytes = Number(/const ID_BYTES = (\d+);/.exec(idSource)?.[1]);
     expect(bytes).toBeGreaterThanOrEqual(16);
-    expect(idSource).toMatch(/export function generateSessionId\(\): string \{\s+return randomBytes\(ID_BYTES\)\.toString\('base64url'\);\s+\}/);
+    // A pool filled by the CSPRNG, an id's bytes taken from it once each, refilled when used up.
+    expect(idSource).toMatch(/if \(poolOffset === pool\.length\) \{\s+randomFillSync\(pool\);\s+poolOffset = 0;\s+\}/);
+    expect(idSource).toMatch(/const id = pool\.toString\('base64url', poolOffset, poolOffset \+ ID_BYTES\);\s+poolOffset \+= ID_BYTES;/);
     const usingMathRandom = [...sources].filter(([, text]) => /Math\.random/.test(text)).map(([file]) => file);
     expect(usingMathRandom).toEqual([]);
   });

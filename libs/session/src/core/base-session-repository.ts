@@ -23,10 +23,17 @@ export abstract class BaseSessionRepository extends SessionRepository {
 
   /** Writes what changed, after any write of the same session object still under way; an invalidated session is never written. */
   save(session: HttpSession<any>): Promise<boolean> {
-    return session.writeInOrder(() => (session.isInvalidated ? Promise.resolve(false) : this.write(session)));
+    return session.writeInOrder(() => {
+      if (session.isInvalidated) return Promise.resolve(false);
+      try {
+        return this.write(session);
+      } catch (error) {
+        return Promise.reject(error); // e.g. a value that no longer serializes: the caller's rejection, never a throw
+      }
+    });
   }
 
-  /** Stores the session's delta; called one at a time per session object. */
+  /** Stores the session's delta; called one at a time per session object (may throw or reject). */
   protected abstract write(session: HttpSession<any>): Promise<boolean>;
 
   protected restore<T extends Record<string, any>>(id: string, data: SessionData): HttpSession<T> {

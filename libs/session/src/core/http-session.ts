@@ -33,6 +33,8 @@ type Attributes = Record<string, unknown>;
 /** A name with one would be stored (UTF-8, in Redis) as U+FFFD, and come back as another attribute. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+const SETTLED = Promise.resolve();
+
 /** Spring stores the interval as a Java int; larger values would also overflow Redis' expiry arithmetic. */
 const MAX_INTERVAL_SECONDS = 2 ** 31 - 1;
 
@@ -62,7 +64,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   /** IMMEDIATE writes scheduled and not yet settled. */
   #flushesInFlight = 0;
   /** The last write (save or delete) of this object: writes run one at a time, each on the state the previous left. */
-  #writes: Promise<unknown> | undefined;
+  #writes: Promise<boolean> | undefined;
   #flushError: unknown;
   #changeListener: SessionChangeListener | undefined;
 
@@ -206,14 +208,20 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
    * Writes pending changes now. Resolves to false when the session no longer exists in the
    * store (invalidated or expired meanwhile): nothing is written then, the session is not revived.
    */
-  async save(): Promise<boolean> {
-    if (this.#invalidated) return false;
-    await this.flushed();
-    return this.hasChanges() ? this.store.save(this) : true;
+  save(): Promise<boolean> {
+    if (this.#invalidated) return Promise.resolve(false);
+    const flushed = this.flushed();
+    if (flushed !== SETTLED) return flushed.then(() => (this.hasChanges() ? this.store.save(this) : true));
+    return this.hasChanges() ? this.store.save(this) : Promise.resolve(true);
   }
 
   /** Resolves when IMMEDIATE writes have completed; rejects with the first that failed. */
-  async flushed(): Promise<void> {
+  flushed(): Promise<void> {
+    // Without IMMEDIATE writes (the usual case), no async step: this is on every commit's path.
+    return this.#pendingFlush === undefined && this.#flushError === undefined ? SETTLED : this.flushesSettled();
+  }
+
+  private async flushesSettled(): Promise<void> {
     await this.#pendingFlush;
     if (this.#flushError !== undefined) {
       const error = this.#flushError;
@@ -245,8 +253,9 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
    * compute their deltas from the same stale state.
    */
   writeInOrder(write: () => Promise<boolean>): Promise<boolean> {
-    const result = this.#writes ? this.#writes.then(write) : write();
-    this.#writes = result.catch(() => undefined);
+    // After the previous write whether it succeeded or not; its failure is its own caller's to handle.
+    const result = this.#writes ? this.#writes.then(write, write) : write();
+    this.#writes = result;
     return result;
   }
 
@@ -266,10 +275,8 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
    */
   delta(): SessionDelta {
     const attributes = new Map<string, string | undefined>();
-    const names = this.settings.saveMode === SaveMode.ALWAYS ? this.attributeNames() : [];
-    for (const name of new Set([...names, ...(this.#dirty?.keys() ?? [])])) {
-      attributes.set(name, this.serializedValue(name));
-    }
+    if (this.settings.saveMode === SaveMode.ALWAYS) for (const name of this.attributeNames()) attributes.set(name, this.serializedValue(name));
+    if (this.#dirty !== undefined) for (const name of this.#dirty.keys()) attributes.set(name, this.serializedValue(name));
     const delta: SessionDelta = {
       id: this.#id,
       storedId: this.#storedId,

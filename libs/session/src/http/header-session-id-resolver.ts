@@ -8,10 +8,14 @@ import type { SessionIdResolver } from './session-id-resolver.js';
  * and the header is sent empty when the session ends.
  */
 export class HeaderSessionIdResolver implements SessionIdResolver {
-  constructor(private readonly headerName: string) {}
+  readonly #requestHeaderName: string;
+
+  constructor(private readonly headerName: string) {
+    this.#requestHeaderName = headerName.toLowerCase();
+  }
 
   resolveSessionIds(exchange: HttpExchange): readonly string[] {
-    const value = requestHeader(exchange, this.headerName)?.trim();
+    const value = requestHeader(exchange, this.#requestHeaderName)?.trim();
     return isValidSessionId(value) ? [value] : [];
   }
 

@@ -38,9 +38,9 @@ export function isSecure(exchange: HttpExchange): boolean {
   return Boolean((exchange.rawRequest.socket as { encrypted?: boolean } | undefined)?.encrypted);
 }
 
-/** The first value of a request header, if any. */
+/** The first value of a request header (`name` in lower case, as Node keeps them), if any. */
 export function requestHeader(exchange: HttpExchange, name: string): string | undefined {
-  const value = exchange.rawRequest.headers[name.toLowerCase()];
+  const value = exchange.rawRequest.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 

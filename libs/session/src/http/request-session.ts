@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { HttpSession } from '../core/http-session.js';
 import type { SessionRepository } from '../core/session-repository.js';
 import { rawRequestOf, type HttpExchange } from './http-exchange.js';
@@ -37,7 +38,8 @@ export class RequestSession {
     if (existing) return existing;
     const dependencies = sessionDependenciesFor(platformRequest);
     if (!dependencies) return undefined;
-    const requestSession = new RequestSession(dependencies, { rawRequest: rawRequestOf(platformRequest), platformRequest, platformResponse });
+    const rawRequest = dependencies.wrapsRawRequest ? rawRequestOf(platformRequest) : (platformRequest as IncomingMessage);
+    const requestSession = new RequestSession(dependencies, { rawRequest, platformRequest, platformResponse });
     (platformRequest as CarriesRequestSession)[REQUEST_SESSION] = requestSession;
     return requestSession;
   }
@@ -74,15 +76,15 @@ export class RequestSession {
   }
 
   /** Writes the session's changes (ON_SAVE), if it was used at all. Called before the response completes. */
-  async commit(): Promise<void> {
+  commit(): Promise<void> {
     const session = this.#session;
-    if (!session) return;
-    const saved = await storeOperation(
-      session.flushed().then(() => session.isInvalidated || session.save()),
-      this.dependencies.storeTimeoutMs,
-    );
-    // Ended meanwhile (logout elsewhere, expiry): nothing was written, and the client forgets it.
-    if (!saved) this.reflect(session);
+    if (session === undefined) return Promise.resolve();
+    // An invalidated session has nothing to save (its deletion is the handler's own await).
+    const saving = session.isInvalidated ? session.flushed().then(() => true) : session.save();
+    return storeOperation(saving, this.dependencies.storeTimeoutMs).then((saved) => {
+      // Ended meanwhile (logout elsewhere, expiry): nothing was written, and the client forgets it.
+      if (!saved) this.reflect(session);
+    });
   }
 
   private current<T extends Record<string, any>>(create: boolean): HttpSession<T> | undefined {

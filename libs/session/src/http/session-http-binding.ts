@@ -13,6 +13,8 @@ export interface SessionHttpDependencies {
   repository: SessionRepository;
   resolver: SessionIdResolver;
   storeTimeoutMs: number;
+  /** Fastify wraps Node's request (`request.raw`); Express extends it. */
+  wrapsRawRequest: boolean;
 }
 
 /** Per HTTP platform instance (Express app, Fastify instance): the module's dependencies. */
@@ -54,6 +56,7 @@ export class SessionHttpBinding implements OnModuleInit, OnApplicationShutdown {
       repository: this.repository,
       resolver: idResolver === 'header' ? new HeaderSessionIdResolver(headerName) : new CookieSessionIdResolver(cookie),
       storeTimeoutMs: commandTimeoutMs,
+      wrapsRawRequest: adapter.getType() === 'fastify',
     });
   }
 

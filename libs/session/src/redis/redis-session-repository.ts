@@ -57,8 +57,24 @@ export class RedisSessionRepository extends BaseSessionRepository {
     }, storeUnavailable);
   }
 
-  protected async write(session: HttpSession<any>): Promise<boolean> {
+  protected write(session: HttpSession<any>): Promise<boolean> {
     const delta = session.delta();
+    if (delta.storedId === undefined || delta.id !== delta.storedId || delta.intervalChanged || delta.principalChange) {
+      return this.writeWithIndexes(session, delta);
+    }
+    // The usual save, attributes only: one script, no index to keep, no async step.
+    return this.client.sessionUpdate(this.keys.session(delta.id), ...attributeFields(delta)).then((result) => {
+      if (result === 0) {
+        session.markGone();
+        return false;
+      }
+      session.markSaved(delta);
+      return true;
+    }, storeUnavailable);
+  }
+
+  /** A new session, a new id, a new interval or a new principal: the script, then the indexes that follow from it. */
+  private async writeWithIndexes(session: HttpSession<any>, delta: SessionDelta): Promise<boolean> {
     const isNew = delta.storedId === undefined;
     if (isNew && delta.maxInactiveIntervalInSeconds === 0) return false; // expired at once: nothing to keep
     const renamed = !isNew && delta.id !== delta.storedId;
@@ -70,14 +86,15 @@ export class RedisSessionRepository extends BaseSessionRepository {
       ? this.client.sessionRename(key, this.keys.session(delta.storedId!), ...this.saveArguments(mode, delta))
       : this.client.sessionSave(key, ...this.saveArguments(mode, delta));
     // A new session is filed in the expiry index in the same round trip.
-    const filed = isNew ? this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds) : undefined;
-    const [result] = await this.call(Promise.all([written, filed]));
+    const result = isNew
+      ? (await this.call(Promise.all([written, this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds)])))[0]
+      : await this.call(written);
     assertIdWasFree(result);
     if (result === 0) {
       session.markGone();
       return false;
     }
-    await this.call(this.updateIndexes(delta, renamed, isNew));
+    if (renamed || delta.intervalChanged || delta.principalChange) await this.call(this.updateIndexes(delta, renamed, isNew));
     session.markSaved(delta);
     return true;
   }
@@ -131,25 +148,18 @@ export class RedisSessionRepository extends BaseSessionRepository {
   }
 
   private saveArguments(mode: string, delta: SessionDelta): (string | number)[] {
-    const sets: string[] = [];
-    const deletes: string[] = [];
-    for (const [name, text] of delta.attributes) {
-      if (text === undefined) deletes.push(ATTRIBUTE_PREFIX + name);
-      else sets.push(ATTRIBUTE_PREFIX + name, text);
-    }
     const principal = delta.attributes.get(PRINCIPAL_NAME_INDEX_NAME) ?? '';
     const interval = mode === 'new' || delta.intervalChanged ? String(delta.maxInactiveIntervalInSeconds) : '';
+    // Event payloads only where the script may publish them.
     return [
       mode,
       this.keys.eventChannel,
-      encodeEventMessage('created', delta.id, principal),
-      encodeEventMessage('expired', delta.id, principal),
+      mode === 'new' ? encodeEventMessage('created', delta.id, principal) : '',
+      interval === '0' ? encodeEventMessage('expired', delta.id, principal) : '',
       interval,
       delta.creationTime,
       delta.lastAccessedTime,
-      sets.length / 2,
-      ...sets,
-      ...deletes,
+      ...attributeFields(delta),
     ];
   }
 
@@ -266,6 +276,17 @@ export class RedisSessionRepository extends BaseSessionRepository {
 
 function storeUnavailable(error: unknown): never {
   throw new SessionStoreUnavailableError(error);
+}
+
+/** A delta's attributes as the save scripts take them: how many to set, those field/value pairs, then the fields to delete. */
+function attributeFields(delta: SessionDelta): [number, ...string[]] {
+  const sets: string[] = [];
+  const deletes: string[] = [];
+  for (const [name, text] of delta.attributes) {
+    if (text === undefined) deletes.push(ATTRIBUTE_PREFIX + name);
+    else sets.push(ATTRIBUTE_PREFIX + name, text);
+  }
+  return [sets.length / 2, ...sets, ...deletes];
 }
 
 /** The save script answers -1 when the new id is already taken: with 168 random bits, a broken RNG. */

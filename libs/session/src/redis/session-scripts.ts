@@ -74,6 +74,19 @@ return 1
 `;
 
 /**
+ * The common save, a plain change of attributes (SAVE's 'update' without a new interval), with
+ * the fewest arguments: KEYS[1] session; ARGV n, then n field/value pairs, then fields to delete.
+ * Returns 1 when written, 0 when the session is gone (nothing written: no resurrection).
+ */
+const UPDATE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = tonumber(ARGV[1])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 2, 1 + 2 * n)) end
+if #ARGV > 1 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 2 + 2 * n)) end
+return 1
+`;
+
+/**
  * KEYS[1] session; ARGV event channel, deleted-event payload (the principal's stored value is appended), principal field.
  * Publishes before deleting, so that listeners see our event ahead of the keyspace 'del'.
  * Returns the principal attribute's stored value ('' if none), or nil if the session did not exist.
@@ -113,6 +126,7 @@ return principal
 export interface SessionScriptCommands {
   sessionTouch(key: string, now: number): Promise<number>;
   sessionSave(key: string, ...args: (string | number)[]): Promise<number>;
+  sessionUpdate(key: string, pairs: number, ...fields: string[]): Promise<number>;
   sessionRename(key: string, oldKey: string, ...args: (string | number)[]): Promise<number>;
   sessionDelete(key: string, channel: string, payloadPrefix: string, principalField: string): Promise<string | null>;
   sessionClaimDue(shardKey: string, now: number, batch: number, leaseMs: number): Promise<string[]>;
@@ -130,6 +144,7 @@ export function withSessionScripts(client: Redis | Cluster): ScriptedClient {
   // the first argument, and a leading key count sent sessions of every slot into one pipeline.
   client.defineCommand('sessionSave', { numberOfKeys: 1, lua: SAVE });
   client.defineCommand('sessionRename', { numberOfKeys: 2, lua: SAVE });
+  client.defineCommand('sessionUpdate', { numberOfKeys: 1, lua: UPDATE });
   client.defineCommand('sessionDelete', { numberOfKeys: 1, lua: DELETE });
   client.defineCommand('sessionClaimDue', { numberOfKeys: 1, lua: CLAIM_DUE });
   client.defineCommand('sessionForget', { numberOfKeys: 2, lua: FORGET });
