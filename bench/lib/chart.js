@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const COLORS = { ours: '#2f7d4f', 'es-pipelined': '#c98b2b', 'es-default': '#b5523b' };
+const COLORS = { floor: '#8a8a8a', ours: '#2f7d4f', 'es-pipelined': '#c98b2b', 'es-default': '#b5523b' };
 
 export function writeRatioChart(summary, file) {
   const bars = [];

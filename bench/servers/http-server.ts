@@ -1,8 +1,10 @@
 /**
  * One HTTP server for the throughput benchmark, in its own process so that each variant gets the
  * same CPU. Usage: node dist/bench/servers/http-server.js <express|fastify> <variant> <port> <redisUrl>
- * Variants: bare (no session), ours (this library), es-default (express-session + connect-redis as
- * the Nest recipe configures it), es-pipelined (the same with ioredis enableAutoPipelining).
+ * Variants: bare (no session), floor (no session library: each route sends the Redis commands ours
+ * needs, straight from the handler, on one fixed hash), ours (this library), es-default
+ * (express-session + connect-redis as the Nest recipe configures it), es-pipelined (the same with
+ * ioredis enableAutoPipelining).
  * Routes: GET /bare, GET /read, POST /write, POST /login. Prints "ready" when listening.
  */
 import 'reflect-metadata';
@@ -13,6 +15,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { EnableRedisHttpSession, HttpSession, Session } from 'nestjs-redis-session';
 import { serveOnLoopback } from './serve-on-loopback.js';
 
@@ -46,6 +49,39 @@ class OurSessionController {
   @HttpCode(200)
   login(@Session() session: HttpSession<Attributes>) {
     session.set('user', 'bench');
+    return { ok: true };
+  }
+}
+
+/**
+ * What any Redis-backed session must pay at the least, with the same client settings as ours:
+ * read = one HGETALL; write = HGETALL, then HSET of the one field; login = HSET of a new hash and
+ * its TTL, pipelined. The gap between this and ours is the library's own cost.
+ */
+@Controller()
+class FloorController {
+  readonly #client = new Redis(redisUrl, { enableAutoPipelining: true });
+  readonly #key = 'bench:floor:{hash}';
+
+  @Get('read')
+  async read() {
+    const hash = await this.#client.hgetall(this.#key);
+    return { user: hash['sessionAttr:user'] ?? null };
+  }
+
+  @Post('write')
+  @HttpCode(200)
+  async write() {
+    const hash = await this.#client.hgetall(this.#key);
+    await this.#client.hset(this.#key, 'sessionAttr:counter', String(Number(hash['sessionAttr:counter'] ?? 0) + 1));
+    return { ok: true };
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  async login() {
+    const key = `bench:floor:{${randomUUID()}}`;
+    await Promise.all([this.#client.hset(key, 'creationTime', Date.now(), 'sessionAttr:user', '"bench"'), this.#client.pexpire(key, 60_000)]);
     return { ok: true };
   }
 }
@@ -84,7 +120,8 @@ class BenchModule {
         controllers: [BareController, OurSessionController],
       };
     }
-    return { module: BenchModule, controllers: variant === 'bare' ? [BareController] : [BareController, ExpressSessionController] };
+    const routes = { bare: [], floor: [FloorController] }[variant as 'bare' | 'floor'] ?? [ExpressSessionController];
+    return { module: BenchModule, controllers: [BareController, ...routes] };
   }
 }
 
