@@ -33,6 +33,7 @@ type Attributes = Record<string, unknown>;
 /** A name with one would be stored (UTF-8, in Redis) as U+FFFD, and come back as another attribute. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** What flushed() gives when no IMMEDIATE write is under way (compared by identity in save()). */
 const SETTLED = Promise.resolve();
 
 /** Spring stores the interval as a Java int; larger values would also overflow Redis' expiry arithmetic. */

@@ -299,11 +299,9 @@ function assertIdWasFree(scriptResult: number): void {
  * anything that is not a well-formed session counts as absent.
  */
 function parseHash(hash: Record<string, string>): SessionData | undefined {
-  // Own fields only: a field named like an Object.prototype member must not be read from the prototype.
-  const field = (name: string) => (Object.hasOwn(hash, name) ? Number(hash[name]) : NaN);
-  const creationTime = field('creationTime');
-  const lastAccessedTime = field('lastAccessedTime');
-  const maxInactiveIntervalInSeconds = field('maxInactiveInterval');
+  const creationTime = Number(hash.creationTime);
+  const lastAccessedTime = Number(hash.lastAccessedTime);
+  const maxInactiveIntervalInSeconds = Number(hash.maxInactiveInterval);
   if (!Number.isFinite(creationTime) || !Number.isFinite(lastAccessedTime) || !Number.isInteger(maxInactiveIntervalInSeconds)) return undefined;
   const attributes = new Map<string, string>();
   for (const name of Object.keys(hash)) {
