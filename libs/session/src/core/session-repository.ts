@@ -37,3 +37,13 @@ export abstract class SessionRepository {
     return sessions.length;
   }
 }
+
+/**
+ * The first live session among the ids a client carries, tried in order (several `SESSION`
+ * cookies; a handshake's cookie, then its token). One id, the usual case, is one lookup.
+ */
+export function findFirstLive(repository: SessionRepository, ids: readonly string[], from = 0): Promise<HttpSession | undefined> {
+  if (from >= ids.length) return Promise.resolve(undefined);
+  const lookup = repository.findById(ids[from]);
+  return from === ids.length - 1 ? lookup : lookup.then((session) => session ?? findFirstLive(repository, ids, from + 1));
+}

@@ -26,11 +26,6 @@ function isFastifyReply(response: unknown): response is FastifyReplyLike {
   return typeof response === 'object' && response !== null && 'raw' in response && typeof (response as FastifyReplyLike).header === 'function';
 }
 
-export function rawRequestOf(request: unknown): IncomingMessage {
-  const candidate = request as { raw?: IncomingMessage };
-  return candidate.raw && typeof candidate.raw === 'object' && 'headers' in candidate.raw ? candidate.raw : (request as IncomingMessage);
-}
-
 /** True when the client reached us over https (directly, or through a proxy the platform trusts). */
 export function isSecure(exchange: HttpExchange): boolean {
   const protocol = (exchange.platformRequest as { protocol?: unknown } | undefined)?.protocol;

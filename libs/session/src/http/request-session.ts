@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpSession } from '../core/http-session.js';
-import type { SessionRepository } from '../core/session-repository.js';
-import { rawRequestOf, type HttpExchange } from './http-exchange.js';
+import { findFirstLive } from '../core/session-repository.js';
+import type { HttpExchange } from './http-exchange.js';
 import { sessionDependenciesFor, type SessionHttpDependencies } from './session-http-binding.js';
 import { storeOperation } from './store-operation.js';
 
@@ -38,7 +38,7 @@ export class RequestSession {
     if (existing) return existing;
     const dependencies = sessionDependenciesFor(platformRequest);
     if (!dependencies) return undefined;
-    const rawRequest = dependencies.wrapsRawRequest ? rawRequestOf(platformRequest) : (platformRequest as IncomingMessage);
+    const rawRequest = dependencies.wrapsRawRequest ? (platformRequest as { raw: IncomingMessage }).raw : (platformRequest as IncomingMessage);
     const requestSession = new RequestSession(dependencies, { rawRequest, platformRequest, platformResponse });
     (platformRequest as CarriesRequestSession)[REQUEST_SESSION] = requestSession;
     return requestSession;
@@ -97,8 +97,7 @@ export class RequestSession {
     const { resolver, repository, storeTimeoutMs } = this.dependencies;
     const ids = resolver.resolveSessionIds(this.exchange);
     if (ids.length === 0) return Promise.resolve();
-    const lookup = ids.length === 1 ? repository.findById(ids[0]) : firstLive(repository, ids);
-    return storeOperation(lookup, storeTimeoutMs).then((found) => {
+    return storeOperation(findFirstLive(repository, ids), storeTimeoutMs).then((found) => {
       if (found === undefined || this.#session !== undefined) return;
       this.#clientId = found.id;
       this.adopt(found);
@@ -126,13 +125,4 @@ export class RequestSession {
     this.dependencies.resolver.setSessionId(this.exchange, session.id);
     this.#clientId = session.id;
   }
-}
-
-/** The first live session among several the client names (several SESSION cookies), in order. */
-async function firstLive(repository: SessionRepository, ids: readonly string[]): Promise<HttpSession<any> | undefined> {
-  for (const id of ids) {
-    const session = await repository.findById(id);
-    if (session) return session;
-  }
-  return undefined;
 }

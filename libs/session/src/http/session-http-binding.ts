@@ -50,13 +50,14 @@ export class SessionHttpBinding implements OnModuleInit, OnApplicationShutdown {
     const platform = adapter?.getInstance?.() as object | undefined;
     if (!platform) return; // an application context without HTTP
     this.#platform = platform;
-    holdResponsesUntilCommitted(adapter.getType(), platform);
+    const platformType = adapter.getType();
+    holdResponsesUntilCommitted(platformType, platform);
     const { idResolver, headerName, cookie, commandTimeoutMs } = this.options;
     bindings.set(platform, {
       repository: this.repository,
       resolver: idResolver === 'header' ? new HeaderSessionIdResolver(headerName) : new CookieSessionIdResolver(cookie),
       storeTimeoutMs: commandTimeoutMs,
-      wrapsRawRequest: adapter.getType() === 'fastify',
+      wrapsRawRequest: platformType === 'fastify',
     });
   }
 

@@ -6,7 +6,7 @@ import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import { SessionStoreUnavailableError } from '../core/errors.js';
 import type { HttpSession } from '../core/http-session.js';
 import { isValidSessionId } from '../core/session-id.js';
-import { SessionRepository } from '../core/session-repository.js';
+import { findFirstLive, SessionRepository } from '../core/session-repository.js';
 import { CookieSessionIdResolver } from '../http/cookie-session-id-resolver.js';
 import { LOGGER_CONTEXT, SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
@@ -103,12 +103,9 @@ export class SessionIoAdapter extends IoAdapter {
     if (!isOriginAllowed(origin, host, options.websocket.allowedOrigins)) {
       throw refusal('ORIGIN_NOT_ALLOWED', `Origin ${String(origin).slice(0, 200)} is not allowed to open a socket here`);
     }
-    let session: HttpSession<any> | undefined;
+    let session: HttpSession | undefined;
     try {
-      for (const id of this.candidateIds(socket)) {
-        session = await repository.findById(id);
-        if (session) break;
-      }
+      session = await findFirstLive(repository, this.candidateIds(socket));
     } catch (error) {
       if (error instanceof SessionStoreUnavailableError) {
         throw refusal('SESSION_STORE_UNAVAILABLE', 'The session store is unavailable; please retry shortly');
