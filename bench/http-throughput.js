@@ -1,5 +1,6 @@
 // HTTP throughput: bare Nest vs this library vs express-session + connect-redis, on loopback, with
-// the floor (the same Redis commands sent straight from a handler) to show the library's own cost.
+// the floor (the same Redis round trips, plain commands sent straight from a handler) to show the
+// library's own cost.
 // Usage: npm run bench -- http [--rounds 3] [--duration 5] [--warmup 2] [--connections 50] [--platforms express,fastify]
 // Each server runs in its own process; servers are alternated A B C D A B C D...; medians of the
 // rounds; every figure is also a ratio to bare Nest measured in the same run (noisy 2-core machines).
@@ -15,7 +16,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
 const options = flags({ rounds: 3, duration: 5, warmup: 2, connections: 50, platforms: 'express,fastify' });
 
-// floor: the same Redis commands sent straight from a handler, no session library (what any Redis-backed session pays at the least).
 const VARIANTS = {
   express: ['bare', 'floor', 'ours', 'es-default', 'es-pipelined'],
   fastify: ['bare', 'floor', 'ours'],

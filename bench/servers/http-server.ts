@@ -1,8 +1,8 @@
 /**
  * One HTTP server for the throughput benchmark, in its own process so that each variant gets the
  * same CPU. Usage: node dist/bench/servers/http-server.js <express|fastify> <variant> <port> <redisUrl>
- * Variants: bare (no session), floor (no session library: each route sends the Redis commands ours
- * needs, straight from the handler, on one fixed hash), ours (this library), es-default
+ * Variants: bare (no session), floor (no session library: each route makes the Redis round trips
+ * ours makes, with plain commands, straight from the handler, on one fixed hash), ours (this library), es-default
  * (express-session + connect-redis as the Nest recipe configures it), es-pipelined (the same with
  * ioredis enableAutoPipelining).
  * Routes: GET /bare, GET /read, POST /write, POST /login. Prints "ready" when listening.
@@ -54,9 +54,10 @@ class OurSessionController {
 }
 
 /**
- * What any Redis-backed session must pay at the least, with the same client settings as ours:
- * read = one HGETALL; write = HGETALL, then HSET of the one field; login = HSET of a new hash and
- * its TTL, pipelined. The gap between this and ours is the library's own cost.
+ * What any Redis-backed session must pay at the least, on an auto-pipelined client as ours:
+ * read = one HGETALL; write = HGETALL, then a plain HSET of the one field (without the check that
+ * keeps ours from reviving a deleted session); login = HSET of a new hash and its TTL, pipelined.
+ * The gap between this and ours is the library's own cost.
  */
 @Controller()
 class FloorController {
