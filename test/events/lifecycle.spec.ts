@@ -76,4 +76,20 @@ describe('app.close()', () => {
     await app.close();
     expect(Date.now() - started).toBeLessThan(3000);
   });
+
+  it('completes while Redis is paused (connected, answering nothing), within about the command timeout', async () => {
+    const paused = await startRedisServer();
+    try {
+      const app = await startInstance({ redis: paused.url, redisNamespace: uniqueNamespace('paused'), commandTimeoutMs: 300, sweepIntervalMs: 50 });
+      await storeSession(app.repository, { a: 1 }, 1); // the sweeper has work, and its pass is under way when Redis stops answering
+      paused.pause();
+      await sleep(200);
+      const started = Date.now();
+      await app.close();
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      paused.resume();
+      await paused.stop();
+    }
+  });
 });

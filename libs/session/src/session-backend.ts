@@ -23,7 +23,7 @@ export class SessionBackend implements OnModuleDestroy {
   readonly #listener?: RedisEventListener;
 
   private constructor(
-    options: ResolvedSessionOptions,
+    private readonly options: ResolvedSessionOptions,
     private readonly events: SessionEvents,
   ) {
     const settings: SessionSettings = {
@@ -41,7 +41,7 @@ export class SessionBackend implements OnModuleDestroy {
     this.#connection = connectRedis(options.redis, options.commandTimeoutMs);
     const isCluster = 'isCluster' in this.#connection.client && this.#connection.client.isCluster === true;
     const keys = new RedisKeys(options.redisNamespace, isCluster ? 16 : 1);
-    const repository = new RedisSessionRepository(this.#connection.client, keys, settings, options.maxInactiveIntervalInSeconds);
+    const repository = new RedisSessionRepository(this.#connection.client, keys, settings, options.maxInactiveIntervalInSeconds, options.commandTimeoutMs);
     this.repository = repository;
     this.#sweeper = new ExpirySweeper(repository, options.sweepIntervalMs);
     this.#listener = new RedisEventListener(repository, events, options.configureKeyspaceNotifications);
@@ -67,7 +67,7 @@ export class SessionBackend implements OnModuleDestroy {
     await this.#sweeper?.stop();
     await this.#listener?.stop();
     if (this.repository instanceof InMemorySessionRepository) this.repository.close();
-    if (this.#connection) await closeRedis(this.#connection);
+    if (this.#connection) await closeRedis(this.#connection, this.options.commandTimeoutMs);
     this.events.complete();
   }
 }

@@ -5,6 +5,7 @@ import { SaveMode } from './core/save-mode.js';
 import { JsonSessionSerializer, type SessionSerializer } from './core/session-serializer.js';
 import { isRedisClusterConfig, isRedisClusterUrl, parseRedisClusterUrl, type RedisClusterConfig } from './redis/redis-cluster-config.js';
 import { isRedisClient } from './redis/redis-connection.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from './session.constants.js';
 
 export type { RedisClusterConfig } from './redis/redis-cluster-config.js';
 
@@ -66,7 +67,7 @@ export interface SessionModuleOptions {
   serializer?: SessionSerializer;
   /** Largest serialized attribute value `set()` accepts, in bytes (default 1 MiB). */
   maxAttributeBytes?: number;
-  /** Milliseconds a Redis command may take before the request fails with 503 (default 2000). */
+  /** Milliseconds a session operation may wait for Redis before it fails (a request: with 503); default 2000. */
   commandTimeoutMs?: number;
   /** How often each instance looks for sessions past their deadline, in ms (default 200). */
   sweepIntervalMs?: number;
@@ -177,7 +178,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     headerName,
     serializer,
     maxAttributeBytes: integer('maxAttributeBytes', options.maxAttributeBytes ?? 1024 * 1024, 1),
-    commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs ?? 2000, 1),
+    commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, 1),
     sweepIntervalMs: integer('sweepIntervalMs', options.sweepIntervalMs ?? 200, 10),
     configureKeyspaceNotifications: oneOf('configureKeyspaceNotifications', options.configureKeyspaceNotifications ?? true, [true, false]),
     websocket: { allowedOrigins, requireSession: oneOf('websocket.requireSession', websocket.requireSession ?? true, [true, false]), touchIntervalSeconds: socketTouchIntervalSeconds },

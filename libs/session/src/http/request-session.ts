@@ -3,7 +3,6 @@ import type { HttpSession } from '../core/http-session.js';
 import { findFirstLive } from '../core/session-repository.js';
 import type { HttpExchange } from './http-exchange.js';
 import { sessionDependenciesFor, type SessionHttpDependencies } from './session-http-binding.js';
-import { storeOperation } from './store-operation.js';
 
 const REQUEST_SESSION = Symbol('nestjs-redis-session:request-session');
 type CarriesRequestSession = { [REQUEST_SESSION]?: RequestSession };
@@ -80,8 +79,9 @@ export class RequestSession {
     const session = this.#session;
     if (session === undefined) return Promise.resolve();
     // An invalidated session has nothing to save (its deletion is the handler's own await).
+    // The repository bounds each of its operations by the command timeout.
     const saving = session.isInvalidated ? session.flushed().then(() => true) : session.save();
-    return storeOperation(saving, this.dependencies.storeTimeoutMs).then((saved) => {
+    return saving.then((saved) => {
       // Ended meanwhile (logout elsewhere, expiry): nothing was written, and the client forgets it.
       if (!saved) this.reflect(session);
     });
@@ -94,10 +94,10 @@ export class RequestSession {
   }
 
   private load(): Promise<void> {
-    const { resolver, repository, storeTimeoutMs } = this.dependencies;
+    const { resolver, repository } = this.dependencies;
     const ids = resolver.resolveSessionIds(this.exchange);
     if (ids.length === 0) return Promise.resolve();
-    return storeOperation(findFirstLive(repository, ids), storeTimeoutMs).then((found) => {
+    return findFirstLive(repository, ids).then((found) => {
       if (found === undefined || this.#session !== undefined) return;
       this.#clientId = found.id;
       this.adopt(found);

@@ -12,7 +12,6 @@ import type { SessionIdResolver } from './session-id-resolver.js';
 export interface SessionHttpDependencies {
   repository: SessionRepository;
   resolver: SessionIdResolver;
-  storeTimeoutMs: number;
   /** Fastify wraps Node's request (`request.raw`); Express extends it. */
   wrapsRawRequest: boolean;
 }
@@ -52,11 +51,10 @@ export class SessionHttpBinding implements OnModuleInit, OnApplicationShutdown {
     this.#platform = platform;
     const platformType = adapter.getType();
     holdResponsesUntilCommitted(platformType, platform);
-    const { idResolver, headerName, cookie, commandTimeoutMs } = this.options;
+    const { idResolver, headerName, cookie } = this.options;
     bindings.set(platform, {
       repository: this.repository,
       resolver: idResolver === 'header' ? new HeaderSessionIdResolver(headerName) : new CookieSessionIdResolver(cookie),
-      storeTimeoutMs: commandTimeoutMs,
       wrapsRawRequest: platformType === 'fastify',
     });
   }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { CommandTimeoutCluster } from './command-timeout-cluster.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../session.constants.js';
+import { withDeadline } from './command-deadline.js';
 import { isRedisClusterConfig, type RedisClusterConfig } from './redis-cluster-config.js';
 
 export interface RedisConnection {
@@ -30,9 +31,10 @@ const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 1000);
 
 /**
  * The `redis` option as a client. Clients made here pipeline automatically (concurrent requests
- * share socket writes: measured, ~20x fewer socket reads at 50 connections) and fail a command
- * after `commandTimeoutMs` instead of queueing it while Redis is away, so a request gets a 503
- * rather than hanging. A client passed in is used as it is and never closed by the module.
+ * share socket writes: measured, ~20x fewer socket reads at 50 connections) and fail queued
+ * commands after one reconnection attempt instead of holding them while Redis is away. They set
+ * no `commandTimeout`: the repository puts its own deadline on every operation, for clients
+ * passed in too. A client passed in is used as it is and never closed by the module.
  */
 export function connectRedis(option: string | RedisOptions | RedisClusterConfig | Redis | Cluster, commandTimeoutMs: number): RedisConnection {
   if (isRedisClient(option)) return { client: option, owned: false };
@@ -54,7 +56,6 @@ export function connectRedis(option: string | RedisOptions | RedisClusterConfig 
 function connectionDefaults(commandTimeoutMs: number): RedisOptions & UndocumentedOptions {
   return {
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-    commandTimeout: commandTimeoutMs,
     maxRetriesPerRequest: 1,
     connectTimeout: Math.max(commandTimeoutMs, 1000),
   };
@@ -67,7 +68,7 @@ function newRedis(option: string | RedisOptions, commandTimeoutMs: number): Redi
 
 /** A Cluster's node connections do not reconnect (ioredis refreshes the topology instead): the cluster as a whole retries. */
 function newCluster({ cluster, options = {} }: RedisClusterConfig, commandTimeoutMs: number): Cluster {
-  return new CommandTimeoutCluster(cluster, {
+  return new Cluster(cluster, {
     enableAutoPipelining: true,
     clusterRetryStrategy: reconnectDelay,
     ...options,
@@ -76,7 +77,8 @@ function newCluster({ cluster, options = {} }: RedisClusterConfig, commandTimeou
   });
 }
 
-export async function closeRedis(connection: RedisConnection): Promise<void> {
+/** QUIT (commands already sent still get their answers); a Redis that answers nothing within `timeoutMs` is disconnected. */
+export async function closeRedis(connection: RedisConnection, timeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): Promise<void> {
   if (!connection.owned) return;
-  await connection.client.quit().catch(() => connection.client.disconnect());
+  await withDeadline(connection.client.quit(), timeoutMs).catch(() => connection.client.disconnect());
 }

@@ -82,7 +82,7 @@ export class RedisEventListener {
   /** Every instance hears of the end; the one that wins announces it to all (with the principal name). */
   private announce(type: 'deleted' | 'expired', id: string): void {
     if (this.#stopped || this.#recentlyEnded.has(id) || this.#movedAway.has(id)) return;
-    announceSessionEnd(this.repository, type, id).then(
+    this.repository.withinDeadline(announceSessionEnd(this.repository, type, id)).then(
       (announced) => {
         if (!announced) this.reportUnlessAnnounced(type, id);
       },

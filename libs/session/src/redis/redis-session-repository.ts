@@ -6,7 +6,8 @@ import type { HttpSession, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME } from '../core/principal.js';
 import { isLive, isTouchDue, type SessionData, type SessionDelta } from '../core/session-data.js';
 import { isValidSessionId } from '../core/session-id.js';
-import { LOGGER_CONTEXT } from '../session.constants.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, LOGGER_CONTEXT } from '../session.constants.js';
+import { withDeadline } from './command-deadline.js';
 import type { RedisKeys } from './redis-keys.js';
 import { encodeEventMessage, encodeRenameMessage } from './session-event-message.js';
 import { withSessionScripts, type ScriptedClient } from './session-scripts.js';
@@ -16,8 +17,9 @@ const PRINCIPAL_FIELD = ATTRIBUTE_PREFIX + PRINCIPAL_NAME_INDEX_NAME;
 
 /**
  * Sessions in Redis, one hash each with Spring's field names (Spring's RedisIndexedSessionRepository,
- * without its extra round trips): a lookup loads and touches in one script; a save writes only the
- * delta in one script and never revives a session deleted or expired meanwhile.
+ * without its extra round trips): a lookup is one HGETALL; a save writes only the delta in one
+ * script and never revives a session deleted or expired meanwhile. Every operation fails with
+ * SessionStoreUnavailableError when Redis errs or has not answered within `commandTimeoutMs`.
  */
 export class RedisSessionRepository extends BaseSessionRepository {
   readonly client: ScriptedClient;
@@ -31,6 +33,8 @@ export class RedisSessionRepository extends BaseSessionRepository {
     readonly keys: RedisKeys,
     settings: SessionSettings,
     maxInactiveIntervalInSeconds: number,
+    /** How long an operation may wait for Redis (the clock starts when the operation does). */
+    readonly commandTimeoutMs: number = DEFAULT_COMMAND_TIMEOUT_MS,
   ) {
     super(settings, maxInactiveIntervalInSeconds);
     this.client = withSessionScripts(client);
@@ -45,7 +49,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
   findById<T extends Record<string, any>>(id: string, options: { touch?: boolean } = {}): Promise<HttpSession<T> | undefined> {
     if (!isValidSessionId(id)) return Promise.resolve(undefined);
     const key = this.keys.session(id);
-    return this.client.hgetall(key).then((hash) => {
+    return withDeadline(this.client.hgetall(key), this.commandTimeoutMs).then((hash) => {
       const data = parseHash(hash);
       const now = Date.now();
       if (!data || !isLive(data, now)) return undefined;
@@ -63,7 +67,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
       return this.writeWithIndexes(session, delta);
     }
     // The usual save, attributes only: one script, no index to keep, no async step.
-    return this.client.sessionUpdate(this.keys.session(delta.id), ...attributeFields(delta)).then((result) => {
+    return withDeadline(this.client.sessionUpdate(this.keys.session(delta.id), ...attributeFields(delta)), this.commandTimeoutMs).then((result) => {
       if (result === 0) {
         session.markGone();
         return false;
@@ -87,37 +91,37 @@ export class RedisSessionRepository extends BaseSessionRepository {
       : this.client.sessionSave(key, ...this.saveArguments(mode, delta));
     // A new session is filed in the expiry index in the same round trip.
     const result = isNew
-      ? (await this.call(Promise.all([written, this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds)])))[0]
-      : await this.call(written);
+      ? (await this.withinDeadline(Promise.all([written, this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds)])))[0]
+      : await this.withinDeadline(written);
     assertIdWasFree(result);
     if (result === 0) {
       session.markGone();
       return false;
     }
-    if (renamed || delta.intervalChanged || delta.principalChange) await this.call(this.updateIndexes(delta, renamed, isNew));
+    if (renamed || delta.intervalChanged || delta.principalChange) await this.withinDeadline(this.updateIndexes(delta, renamed, isNew));
     session.markSaved(delta);
     return true;
   }
 
   async deleteById(id: string): Promise<void> {
     if (!isValidSessionId(id)) return;
-    const storedPrincipal = await this.call(
+    const storedPrincipal = await this.withinDeadline(
       this.client.sessionDelete(this.keys.session(id), this.keys.eventChannel, encodeEventMessage('deleted', id), PRINCIPAL_FIELD),
     );
     if (storedPrincipal === null) return;
-    await this.call(this.unfile(id, this.principalOf(storedPrincipal)));
+    await this.withinDeadline(this.unfile(id, this.principalOf(storedPrincipal)));
   }
 
   async findByPrincipalName(principalName: string): Promise<HttpSession[]> {
     const indexKey = this.keys.principalIndex(principalName);
-    const ids = await this.call(this.client.smembers(indexKey));
+    const ids = await this.withinDeadline(this.client.smembers(indexKey));
     const loaded = await Promise.all(ids.map((id) => this.findById(id, { touch: false })));
     // The index may lag: sessions that ended while no instance could clean up, and sessions whose
     // principal two copies changed in turn (each filed itself under its own name). Only the
     // attribute itself says whose a session is, and logging out a user must never end another's.
     const sessions = loaded.map((session) => (session?.principalName === principalName ? session : undefined));
     const stale = ids.filter((_, i) => sessions[i] === undefined);
-    if (stale.length > 0) await this.call(this.client.srem(indexKey, ...stale));
+    if (stale.length > 0) await this.withinDeadline(this.client.srem(indexKey, ...stale));
     return sessions.filter((session): session is HttpSession => session !== undefined);
   }
 
@@ -226,7 +230,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
    */
   private async saveUnderNewIdAcrossSlots(session: HttpSession<any>, delta: SessionDelta): Promise<boolean> {
     const oldKey = this.keys.session(delta.storedId!);
-    const current = parseHash(await this.call(this.client.hgetall(oldKey)));
+    const current = parseHash(await this.withinDeadline(this.client.hgetall(oldKey)));
     if (!current || !isLive(current, Date.now())) {
       session.markGone();
       return false;
@@ -245,18 +249,18 @@ export class RedisSessionRepository extends BaseSessionRepository {
       attributes,
     };
     const newKey = this.keys.session(delta.id);
-    const written = await this.call(this.client.sessionSave(newKey, ...this.saveArguments('copy', whole)));
+    const written = await this.withinDeadline(this.client.sessionSave(newKey, ...this.saveArguments('copy', whole)));
     assertIdWasFree(written);
     // Told first, so that no instance reports the old key's deletion as the session's end.
-    await this.call(this.client.publish(this.keys.eventChannel, encodeRenameMessage(delta.storedId!, delta.id)));
-    const removed = await this.call(this.client.del(oldKey));
+    await this.withinDeadline(this.client.publish(this.keys.eventChannel, encodeRenameMessage(delta.storedId!, delta.id)));
+    const removed = await this.withinDeadline(this.client.del(oldKey));
     if (removed === 0) {
       // Deleted (logout) or expired while we copied it: the copy must not outlive it.
-      await this.call(Promise.all([this.client.del(newKey), this.unfile(delta.storedId!, delta.principalChange?.before)]));
+      await this.withinDeadline(Promise.all([this.client.del(newKey), this.unfile(delta.storedId!, delta.principalChange?.before)]));
       session.markGone();
       return false;
     }
-    await this.call(this.updateIndexes({ ...delta, maxInactiveIntervalInSeconds: whole.maxInactiveIntervalInSeconds }, true, false));
+    await this.withinDeadline(this.updateIndexes({ ...delta, maxInactiveIntervalInSeconds: whole.maxInactiveIntervalInSeconds }, true, false));
     session.markSaved(delta);
     return true;
   }
@@ -268,14 +272,18 @@ export class RedisSessionRepository extends BaseSessionRepository {
     this.#logger.warn(`Refreshing a session's idle timer failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  /** Redis errors become SessionStoreUnavailableError (HTTP 503); bugs stay what they are. */
-  private call<R>(operation: Promise<R>): Promise<R> {
-    return operation.catch(storeUnavailable);
+  /**
+   * @internal `operation` within the deadline; Redis errors become SessionStoreUnavailableError
+   * (HTTP 503). Also for the sweeper and the event listener, which use the client directly.
+   */
+  withinDeadline<R>(operation: Promise<R>): Promise<R> {
+    return withDeadline(operation, this.commandTimeoutMs).catch(storeUnavailable);
   }
 }
 
+/** A Redis error (or a missed deadline, already one) as SessionStoreUnavailableError. */
 function storeUnavailable(error: unknown): never {
-  throw new SessionStoreUnavailableError(error);
+  throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(error);
 }
 
 /** A delta's attributes as the save scripts take them: how many to set, those field/value pairs, then the fields to delete. */

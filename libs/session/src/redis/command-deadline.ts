@@ -1,6 +1,6 @@
 import { SessionStoreUnavailableError } from '../core/errors.js';
 
-/** How often deadlines are checked: a timed-out request gets its 503 at most this much late. */
+/** How often deadlines are checked: a timed-out operation fails at most this much late. */
 const WATCHDOG_PERIOD_MS = 25;
 
 /**
@@ -57,12 +57,14 @@ function checkDeadlines(): void {
 }
 
 /**
- * A store operation the request waits for, failing with a 503 once `timeoutMs` has passed.
- * The client's own command timeout is not enough: with auto-pipelining, a command waits behind the
- * pipeline in flight (the sweeper's, another request's) before its own timer starts, so a dead
- * Redis was measured to cost a request twice the timeout. The operation itself is not cancelled.
+ * `operation`, failing with SessionStoreUnavailableError (a 503 over HTTP) once `timeoutMs` has
+ * passed. The library's deadline for Redis, in place of ioredis' `commandTimeout`: that one costs
+ * every command a timer of its own (measured: ~3% of a request's throughput), and with
+ * auto-pipelining starts only once the command's pipeline is sent, behind the one in flight, so a
+ * dead Redis was measured to cost a request twice the timeout. Here the clock starts when the
+ * operation does. The operation itself is not cancelled.
  */
-export function storeOperation<T>(operation: Promise<T>, timeoutMs: number): Promise<T> {
+export function withDeadline<T>(operation: Promise<T>, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const batch = batchFor(timeoutMs);
     const slot = batch.waiting.push(reject) - 1;
