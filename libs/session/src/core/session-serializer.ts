@@ -22,6 +22,10 @@ export const MAX_DEPTH = 1000;
 
 export class JsonSessionSerializer implements SessionSerializer {
   serialize(value: unknown, attribute: string): string {
+    // Most attributes are scalars (ids, names, counters): no walk, nothing allocated to check them.
+    if (typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value))) {
+      return JSON.stringify(value);
+    }
     assertJsonSafe(value, attribute, '', new Set(), 0);
     return JSON.stringify(value);
   }
@@ -31,32 +35,33 @@ export class JsonSessionSerializer implements SessionSerializer {
   }
 }
 
+function refuse(attribute: string, path: string, reason: string): never {
+  throw new SessionAttributeError(attribute, path ? `${reason} at ${path}` : reason);
+}
+
 function assertJsonSafe(value: unknown, attribute: string, path: string, ancestors: Set<object>, depth: number): void {
-  const fail = (reason: string): never => {
-    throw new SessionAttributeError(attribute, path ? `${reason} at ${path}` : reason);
-  };
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) fail(`${value} is not representable in JSON`);
+      if (!Number.isFinite(value)) refuse(attribute, path, `${value} is not representable in JSON`);
       return;
     case 'undefined':
-      return fail('undefined is not a value (use remove() to delete an attribute)');
+      return refuse(attribute, path, 'undefined is not a value (use remove() to delete an attribute)');
     case 'function':
     case 'symbol':
     case 'bigint':
-      return fail(`a ${typeof value} is not serializable`);
+      return refuse(attribute, path, `a ${typeof value} is not serializable`);
   }
   if (value === null) return;
   const object = value as object;
-  if (ancestors.has(object)) fail('the value is cyclic');
-  if (depth >= MAX_DEPTH) fail(`it is nested more than ${MAX_DEPTH} levels deep`);
+  if (ancestors.has(object)) refuse(attribute, path, 'the value is cyclic');
+  if (depth >= MAX_DEPTH) refuse(attribute, path, `it is nested more than ${MAX_DEPTH} levels deep`);
   if (Array.isArray(object)) {
     ancestors.add(object);
     for (let i = 0; i < object.length; i++) {
-      if (object[i] === undefined) fail(`undefined (or a hole) in an array would become null`);
+      if (object[i] === undefined) refuse(attribute, path, `undefined (or a hole) in an array would become null`);
       assertJsonSafe(object[i], attribute, `${path}[${i}]`, ancestors, depth + 1);
     }
     ancestors.delete(object);
@@ -65,9 +70,9 @@ function assertJsonSafe(value: unknown, attribute: string, path: string, ancesto
   const proto = Object.getPrototypeOf(object);
   if (proto !== Object.prototype && proto !== null) {
     const kind = object.constructor?.name ?? 'object';
-    fail(`a ${kind} would not come back as a ${kind} (store a plain object, or an ISO string for a Date)`);
+    refuse(attribute, path, `a ${kind} would not come back as a ${kind} (store a plain object, or an ISO string for a Date)`);
   }
-  if (Object.getOwnPropertySymbols(object).length > 0) fail('symbol keys are not serializable');
+  if (Object.getOwnPropertySymbols(object).length > 0) refuse(attribute, path, 'symbol keys are not serializable');
   ancestors.add(object);
   for (const key of Object.keys(object)) {
     const child = (object as Record<string, unknown>)[key];
