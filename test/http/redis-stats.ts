@@ -5,7 +5,7 @@ export interface RedisStats {
   commands: number;
   /** Socket reads: one per batch of commands a client sends, i.e. per round trip. */
   reads: number;
-  /** Calls per command name (`INFO commandstats`), e.g. { evalsha: 3 }. */
+  /** Calls per command name (`INFO commandstats`), e.g. { eval: 3 }. */
   calls: Map<string, number>;
 }
 

@@ -130,7 +130,7 @@ describe.each(['memory', 'redis'] as const)('work before the store answers (%s s
     const known = await commandsFor(knownId);
     // The lookup is all that is sent before Redis answers; only a live session then gets its touch, when due.
     expect(known[0]).toEqual(lookup);
-    expect(known.slice(1)).toEqual(known.length > 1 ? [['evalsha', expect.stringMatching(/^[0-9a-f]{40}$/), '1', `${namespace}:sessions:{<id>}`, '<now>']] : []);
+    expect(known.slice(1)).toEqual(known.length > 1 ? [['eval', expect.stringContaining("redis.call('HMGET'"), '1', `${namespace}:sessions:{<id>}`, '<now>']] : []);
     expect(await commandsFor(unknownId)).toEqual([lookup]);
   });
 });

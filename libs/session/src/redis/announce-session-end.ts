@@ -10,10 +10,10 @@ import { encodeEventMessage } from './session-event-message.js';
  * there was nothing on file to claim (a session that never expires and has no principal).
  */
 export async function announceSessionEnd(repository: RedisSessionRepository, type: Exclude<SessionEventType, 'created'>, id: string): Promise<boolean> {
-  const { client, keys } = repository;
+  const { client, scripts, keys } = repository;
   const shard = keys.shardOf(id);
   let principal: string | undefined;
-  const stored = await client.sessionForget(keys.expirations(shard), keys.expiringPrincipals(shard), id);
+  const stored = await scripts.forget(keys.expirations(shard), keys.expiringPrincipals(shard), id);
   if (stored !== null) {
     principal = stored === '' ? undefined : stored;
   } else {

@@ -43,12 +43,12 @@ export class ExpirySweeper {
 
   /** One pass over every shard; resolves to the number of sessions found expired. */
   async sweep(): Promise<number> {
-    const { client, keys } = this.repository;
+    const { scripts, keys } = this.repository;
     let expired = 0;
     for (let shard = 0; shard < keys.expirationShards; shard++) {
       for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch++) {
         // Each step within the command timeout: a Redis that stops answering fails the pass, which is retried next tick.
-        const due = await this.repository.withinDeadline(client.sessionClaimDue(keys.expirations(shard), Date.now(), BATCH, LEASE_MS));
+        const due = await this.repository.withinDeadline(scripts.claimDue(keys.expirations(shard), Date.now(), BATCH, LEASE_MS));
         const settled = await this.repository.withinDeadline(Promise.all(due.map((id) => this.settle(id))));
         expired += settled.filter(Boolean).length;
         if (due.length < BATCH) break;

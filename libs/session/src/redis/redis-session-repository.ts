@@ -10,7 +10,7 @@ import { DEFAULT_COMMAND_TIMEOUT_MS, LOGGER_CONTEXT } from '../session.constants
 import { withDeadline } from './command-deadline.js';
 import type { RedisKeys } from './redis-keys.js';
 import { encodeEventMessage, encodeRenameMessage } from './session-event-message.js';
-import { withSessionScripts, type ScriptedClient } from './session-scripts.js';
+import { SessionScripts } from './session-scripts.js';
 
 const ATTRIBUTE_PREFIX = 'sessionAttr:';
 const PRINCIPAL_FIELD = ATTRIBUTE_PREFIX + PRINCIPAL_NAME_INDEX_NAME;
@@ -22,14 +22,15 @@ const PRINCIPAL_FIELD = ATTRIBUTE_PREFIX + PRINCIPAL_NAME_INDEX_NAME;
  * SessionStoreUnavailableError when Redis errs or has not answered within `commandTimeoutMs`.
  */
 export class RedisSessionRepository extends BaseSessionRepository {
-  readonly client: ScriptedClient;
+  /** @internal For the sweeper and the event listener. */
+  readonly scripts: SessionScripts;
   /** A Cluster cannot rename across slots: there, a changed id is copied, then the old key deleted. */
   readonly #isCluster: boolean;
   readonly #logger = new Logger(LOGGER_CONTEXT);
   #lastTouchFailureLog = 0;
 
   constructor(
-    client: Redis | Cluster,
+    readonly client: Redis | Cluster,
     readonly keys: RedisKeys,
     settings: SessionSettings,
     maxInactiveIntervalInSeconds: number,
@@ -37,7 +38,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
     readonly commandTimeoutMs: number = DEFAULT_COMMAND_TIMEOUT_MS,
   ) {
     super(settings, maxInactiveIntervalInSeconds);
-    this.client = withSessionScripts(client);
+    this.scripts = new SessionScripts(client);
     this.#isCluster = 'isCluster' in client && client.isCluster === true;
   }
 
@@ -54,7 +55,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
       const now = Date.now();
       if (!data || !isLive(data, now)) return undefined;
       if (options.touch !== false && isTouchDue(data, now, this.settings.touchIntervalMs ?? 0)) {
-        this.client.sessionTouch(key, now).catch((error: unknown) => this.reportTouchFailure(error));
+        this.scripts.touch(key, now).catch((error: unknown) => this.reportTouchFailure(error));
         data.lastAccessedTime = now;
       }
       return this.restore<T>(id, data);
@@ -67,7 +68,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
       return this.writeWithIndexes(session, delta);
     }
     // The usual save, attributes only: one script, no index to keep, no async step.
-    return withDeadline(this.client.sessionUpdate(this.keys.session(delta.id), ...attributeFields(delta)), this.commandTimeoutMs).then((result) => {
+    return withDeadline(this.scripts.update(attributeFields(delta, [this.keys.session(delta.id)])), this.commandTimeoutMs).then((result) => {
       if (result === 0) {
         session.markGone();
         return false;
@@ -87,8 +88,8 @@ export class RedisSessionRepository extends BaseSessionRepository {
     const mode = isNew ? 'new' : renamed ? 'rename' : 'update';
     const key = this.keys.session(delta.id);
     const written = renamed
-      ? this.client.sessionRename(key, this.keys.session(delta.storedId!), ...this.saveArguments(mode, delta))
-      : this.client.sessionSave(key, ...this.saveArguments(mode, delta));
+      ? this.scripts.rename(key, this.keys.session(delta.storedId!), this.saveArguments(mode, delta))
+      : this.scripts.save(key, this.saveArguments(mode, delta));
     // A new session is filed in the expiry index in the same round trip.
     const result = isNew
       ? (await this.withinDeadline(Promise.all([written, this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds)])))[0]
@@ -106,7 +107,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
   async deleteById(id: string): Promise<void> {
     if (!isValidSessionId(id)) return;
     const storedPrincipal = await this.withinDeadline(
-      this.client.sessionDelete(this.keys.session(id), this.keys.eventChannel, encodeEventMessage('deleted', id), PRINCIPAL_FIELD),
+      this.scripts.delete(this.keys.session(id), this.keys.eventChannel, encodeEventMessage('deleted', id), PRINCIPAL_FIELD),
     );
     if (storedPrincipal === null) return;
     await this.withinDeadline(this.unfile(id, this.principalOf(storedPrincipal)));
@@ -155,7 +156,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
     const principal = delta.attributes.get(PRINCIPAL_NAME_INDEX_NAME) ?? '';
     const interval = mode === 'new' || delta.intervalChanged ? String(delta.maxInactiveIntervalInSeconds) : '';
     // Event payloads only where the script may publish them.
-    return [
+    const head = [
       mode,
       this.keys.eventChannel,
       mode === 'new' ? encodeEventMessage('created', delta.id, principal) : '',
@@ -163,8 +164,8 @@ export class RedisSessionRepository extends BaseSessionRepository {
       interval,
       delta.creationTime,
       delta.lastAccessedTime,
-      ...attributeFields(delta),
     ];
+    return attributeFields(delta, head);
   }
 
   /** Keeps the expiry index and the principal index in step after a successful save. */
@@ -249,7 +250,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
       attributes,
     };
     const newKey = this.keys.session(delta.id);
-    const written = await this.withinDeadline(this.client.sessionSave(newKey, ...this.saveArguments('copy', whole)));
+    const written = await this.withinDeadline(this.scripts.save(newKey, this.saveArguments('copy', whole)));
     assertIdWasFree(written);
     // Told first, so that no instance reports the old key's deletion as the session's end.
     await this.withinDeadline(this.client.publish(this.keys.eventChannel, encodeRenameMessage(delta.storedId!, delta.id)));
@@ -286,15 +287,21 @@ function storeUnavailable(error: unknown): never {
   throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(error);
 }
 
-/** A delta's attributes as the save scripts take them: how many to set, those field/value pairs, then the fields to delete. */
-function attributeFields(delta: SessionDelta): [number, ...string[]] {
-  const sets: string[] = [];
-  const deletes: string[] = [];
+/**
+ * Appends a delta's attributes to `head` as the save scripts take them: how many to set, those
+ * field/value pairs, then the fields to delete. One array, built in place: this is every write's path.
+ */
+function attributeFields(delta: SessionDelta, head: (string | number)[]): (string | number)[] {
+  const countAt = head.push(0) - 1;
+  let sets = 0;
   for (const [name, text] of delta.attributes) {
-    if (text === undefined) deletes.push(ATTRIBUTE_PREFIX + name);
-    else sets.push(ATTRIBUTE_PREFIX + name, text);
+    if (text === undefined) continue;
+    head.push(ATTRIBUTE_PREFIX + name, text);
+    sets++;
   }
-  return [sets.length / 2, ...sets, ...deletes];
+  for (const [name, text] of delta.attributes) if (text === undefined) head.push(ATTRIBUTE_PREFIX + name);
+  head[countAt] = sets;
+  return head;
 }
 
 /** The save script answers -1 when the new id is already taken: with 168 random bits, a broken RNG. */
