@@ -129,8 +129,8 @@ return principal
  * with EVAL after NOSCRIPT (first use on a node, a restart, a failover), and that resend lands
  * after commands issued behind it on the same connection: a touch could then arrive after a
  * later read. Not ioredis' defineCommand either: a client with defined scripts copies them onto
- * every auto-pipeline it makes, measured at ~5% of a writing request's throughput; and a client
- * passed in is left as it was.
+ * every auto-pipeline it makes (a write route sending its script this way ran 7% faster, median
+ * of 7 rounds); and a client passed in is left as it was.
  */
 class LuaScript {
   constructor(
