@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { ThrottledLogger } from '../throttled-logger.js';
 import { announceSessionEnd } from './announce-session-end.js';
 import type { RedisSessionRepository } from './redis-session-repository.js';
 
@@ -18,11 +18,10 @@ const MAX_BATCHES_PER_TICK = 20;
  * are atomic, so instances sweeping at the same time never report an expiry twice.
  */
 export class ExpirySweeper {
-  readonly #logger = new Logger('SessionModule');
+  readonly #errors = new ThrottledLogger();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
-  #lastErrorLog = 0;
 
   constructor(
     private readonly repository: RedisSessionRepository,
@@ -90,8 +89,6 @@ export class ExpirySweeper {
 
   /** Redis being down is logged at most once a minute; the sweeper retries every tick. */
   private logError(error: unknown): void {
-    if (Date.now() - this.#lastErrorLog < 60_000) return;
-    this.#lastErrorLog = Date.now();
-    this.#logger.warn(`Expiry sweep failed (will retry): ${error instanceof Error ? error.message : String(error)}`);
+    this.#errors.warn(`Expiry sweep failed (will retry): ${error instanceof Error ? error.message : String(error)}`);
   }
 }

@@ -1,6 +1,6 @@
-import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from '../session.constants.js';
+import { ThrottledLogger } from '../throttled-logger.js';
 import { withDeadline } from './command-deadline.js';
 import { isRedisClusterConfig, type RedisClusterConfig } from './redis-cluster-config.js';
 
@@ -39,13 +39,8 @@ const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 1000);
 export function connectRedis(option: string | RedisOptions | RedisClusterConfig | Redis | Cluster, commandTimeoutMs: number): RedisConnection {
   if (isRedisClient(option)) return { client: option, owned: false };
   const client = isRedisClusterConfig(option) ? newCluster(option, commandTimeoutMs) : newRedis(option, commandTimeoutMs);
-  let lastLog = 0;
-  const logError = (error: Error, node?: string) => {
-    // Logged at most once a minute while Redis is away; requests report their own 503s.
-    if (Date.now() - lastLog < 60_000) return;
-    lastLog = Date.now();
-    new Logger('SessionModule').error(`Redis connection error${node ? ` (node ${node})` : ''}: ${error.message}`);
-  };
+  const log = new ThrottledLogger();
+  const logError = (error: Error, node?: string) => log.error(`Redis connection error${node ? ` (node ${node})` : ''}: ${error.message}`);
   client.on('error', (error: Error) => logError(error));
   // A Cluster reports each node's errors apart from its own.
   client.on('node error', logError);

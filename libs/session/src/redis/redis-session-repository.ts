@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { BaseSessionRepository } from '../core/base-session-repository.js';
 import { SessionStoreUnavailableError } from '../core/errors.js';
@@ -6,7 +5,8 @@ import type { HttpSession, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME } from '../core/principal.js';
 import { isLive, isTouchDue, type SessionData, type SessionDelta } from '../core/session-data.js';
 import { isValidSessionId } from '../core/session-id.js';
-import { DEFAULT_COMMAND_TIMEOUT_MS, LOGGER_CONTEXT } from '../session.constants.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../session.constants.js';
+import { ThrottledLogger } from '../throttled-logger.js';
 import { withDeadline } from './command-deadline.js';
 import type { RedisKeys } from './redis-keys.js';
 import { encodeEventMessage, encodeRenameMessage } from './session-event-message.js';
@@ -26,8 +26,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
   readonly scripts: SessionScripts;
   /** A Cluster cannot rename across slots: there, a changed id is copied, then the old key deleted. */
   readonly #isCluster: boolean;
-  readonly #logger = new Logger(LOGGER_CONTEXT);
-  #lastTouchFailureLog = 0;
+  readonly #touchFailures = new ThrottledLogger();
 
   constructor(
     readonly client: Redis | Cluster,
@@ -268,9 +267,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
 
   /** A touch that failed only costs precision (the next due load touches again): logged at most once a minute. */
   private reportTouchFailure(error: unknown): void {
-    if (Date.now() - this.#lastTouchFailureLog < 60_000) return;
-    this.#lastTouchFailureLog = Date.now();
-    this.#logger.warn(`Refreshing a session's idle timer failed: ${error instanceof Error ? error.message : String(error)}`);
+    this.#touchFailures.warn(`Refreshing a session's idle timer failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   /**

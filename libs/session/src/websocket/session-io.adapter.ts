@@ -1,4 +1,4 @@
-import { Logger, type INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { concatMap, finalize, from, isObservable, Observable } from 'rxjs';
@@ -8,10 +8,11 @@ import type { HttpSession } from '../core/http-session.js';
 import { isValidSessionId } from '../core/session-id.js';
 import { findFirstLive, SessionRepository } from '../core/session-repository.js';
 import { CookieSessionIdResolver } from '../http/cookie-session-id-resolver.js';
-import { LOGGER_CONTEXT, SESSION_OPTIONS } from '../session.constants.js';
+import { SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { isOriginAllowed } from './origin-policy.js';
 import { sessionReadingMessages } from './session-reading-messages.js';
+import { ThrottledLogger } from '../throttled-logger.js';
 import { SessionToucher } from './session-toucher.js';
 import { MessageSession, runWithMessageSession, SESSION_ENDED_MESSAGE } from './socket-session.js';
 import { SESSION_DESTROYED_EVENT, WebSocketRegistryListener, type SessionDestroyedPayload } from './websocket-registry.listener.js';
@@ -39,14 +40,13 @@ interface SessionParts {
  * Installed once per namespace and socket, however many gateways share them.
  */
 export class SessionIoAdapter extends IoAdapter {
-  readonly #logger = new Logger(LOGGER_CONTEXT);
   readonly #installedServers = new WeakSet<Server>();
   readonly #installedNamespaces = new WeakSet<Namespace>();
   readonly #interceptedSockets = new WeakSet<Socket>();
   /** The max-inactive interval of the session each handshake loaded (and so touched). */
   readonly #handshakeIntervals = new WeakMap<Socket, number>();
   #parts: SessionParts | undefined;
-  #lastStoreErrorLog = 0;
+  readonly #storeErrors = new ThrottledLogger();
 
   constructor(private readonly app: INestApplicationContext) {
     super(app);
@@ -209,10 +209,8 @@ export class SessionIoAdapter extends IoAdapter {
   }
 
   private logStoreError(error: unknown): void {
-    if (Date.now() - this.#lastStoreErrorLog < 60_000) return;
-    this.#lastStoreErrorLog = Date.now();
     const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
-    this.#logger.warn(`Session store error on a socket: ${error instanceof Error ? error.message : String(error)}${cause}`);
+    this.#storeErrors.warn(`Session store error on a socket: ${error instanceof Error ? error.message : String(error)}${cause}`);
   }
 
   private parts(): SessionParts {
