@@ -40,7 +40,10 @@ export function isLive(data: SessionData, now: number): boolean {
  * Between touches, lastAccessedTime lags real use by less than that interval.
  */
 export function isTouchDue(data: SessionData, now: number, touchIntervalMs: number): boolean {
-  const interval = data.maxInactiveIntervalInSeconds;
-  const throttle = interval > 0 ? Math.min(touchIntervalMs, (interval * 1000) / 3) : touchIntervalMs;
-  return now - data.lastAccessedTime >= throttle;
+  return now - data.lastAccessedTime >= touchThrottleMs(touchIntervalMs, data.maxInactiveIntervalInSeconds);
+}
+
+/** The time between two touches of a session: the touch interval, capped at a third of the session's own interval. */
+export function touchThrottleMs(touchIntervalMs: number, maxInactiveIntervalInSeconds: number): number {
+  return maxInactiveIntervalInSeconds > 0 ? Math.min(touchIntervalMs, (maxInactiveIntervalInSeconds * 1000) / 3) : touchIntervalMs;
 }

@@ -1,3 +1,4 @@
+import { touchThrottleMs } from '../core/session-data.js';
 import type { SessionRepository } from '../core/session-repository.js';
 
 /**
@@ -28,7 +29,7 @@ export class SessionToucher {
   claimTouch(sessionId: string): boolean {
     const last = this.#touched.get(sessionId);
     const now = Date.now();
-    if (last && now - last.at < this.effectiveIntervalMs(last.intervalSeconds)) return false;
+    if (last && now - last.at < touchThrottleMs(this.touchIntervalMs, last.intervalSeconds)) return false;
     this.#touched.set(sessionId, { at: now, intervalSeconds: last?.intervalSeconds ?? -1 });
     return true;
   }
@@ -46,9 +47,5 @@ export class SessionToucher {
 
   forget(sessionId: string): void {
     this.#touched.delete(sessionId);
-  }
-
-  private effectiveIntervalMs(intervalSeconds: number): number {
-    return intervalSeconds > 0 ? Math.min(this.touchIntervalMs, (intervalSeconds * 1000) / 3) : this.touchIntervalMs;
   }
 }
