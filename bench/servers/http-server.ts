@@ -8,7 +8,7 @@
  * Routes: GET /bare, GET /read, POST /write, POST /login. Prints "ready" when listening.
  */
 import 'reflect-metadata';
-import { Controller, Get, HttpCode, Module, Post, Req, type DynamicModule } from '@nestjs/common';
+import { Controller, Get, HttpCode, Module, Post, Req, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -57,12 +57,18 @@ class OurSessionController {
  * What any Redis-backed session must pay at the least, on an auto-pipelined client as ours:
  * read = one HGETALL; write = HGETALL, then a plain HSET of the one field (without the check that
  * keeps ours from reviving a deleted session); login = HSET of a new hash and its TTL, pipelined.
- * The gap between this and ours is the library's own cost.
+ * The hash holds what the benchmark's sessions hold, so that its reply costs as much to send and
+ * parse. The gap between this and ours is the library's own cost.
  */
 @Controller()
-class FloorController {
+class FloorController implements OnModuleInit {
   readonly #client = new Redis(redisUrl, { enableAutoPipelining: true });
   readonly #key = 'bench:floor:{hash}';
+
+  async onModuleInit() {
+    const now = Date.now();
+    await this.#client.hset(this.#key, 'creationTime', now, 'lastAccessedTime', now, 'maxInactiveInterval', 1800, 'sessionAttr:user', '"bench"');
+  }
 
   @Get('read')
   async read() {
