@@ -23,16 +23,17 @@ export const MAX_DEPTH = 1000;
 export class JsonSessionSerializer implements SessionSerializer {
   serialize(value: unknown, attribute: string): string {
     // Most attributes are scalars (ids, names, counters): no walk, nothing allocated to check them.
-    if (typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value))) {
-      return JSON.stringify(value);
-    }
-    assertJsonSafe(value, attribute, '', new Set(), 0);
+    if (!isJsonScalar(value)) assertJsonSafe(value, attribute, '', new Set(), 0);
     return JSON.stringify(value);
   }
 
   deserialize(text: string): unknown {
     return JSON.parse(text);
   }
+}
+
+function isJsonScalar(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value));
 }
 
 function refuse(attribute: string, path: string, reason: string): never {
