@@ -10,9 +10,9 @@ import { findFirstLive, SessionRepository } from '../core/session-repository.js'
 import { CookieSessionIdResolver } from '../http/cookie-session-id-resolver.js';
 import { SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
+import { ThrottledLogger } from '../throttled-logger.js';
 import { isOriginAllowed } from './origin-policy.js';
 import { sessionReadingMessages } from './session-reading-messages.js';
-import { ThrottledLogger } from '../throttled-logger.js';
 import { SessionToucher } from './session-toucher.js';
 import { MessageSession, runWithMessageSession, SESSION_ENDED_MESSAGE } from './socket-session.js';
 import { SESSION_DESTROYED_EVENT, WebSocketRegistryListener, type SessionDestroyedPayload } from './websocket-registry.listener.js';
