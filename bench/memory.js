@@ -3,7 +3,8 @@
 // Usage: npm run bench -- memory [--sessions 100000]
 import { RedisStore } from 'connect-redis';
 import { Redis } from 'ioredis';
-import { FlushMode, JsonSessionSerializer, RedisSessionRepository, SaveMode } from 'nestjs-redis-session';
+import { FlushMode, JsonSessionSerializer, SaveMode } from 'nestjs-redis-session';
+import { RedisSessionRepository } from '../libs/session/dist/redis/redis-session-repository.js';
 import { RedisKeys } from '../libs/session/dist/redis/redis-keys.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import {
-  FlushMode, InMemorySessionRepository, PRINCIPAL_NAME_INDEX_NAME, RedisSessionRepository, SessionAttributeError, type HttpSession, type SessionRepository,
-} from 'nestjs-redis-session';
+import { FlushMode, PRINCIPAL_NAME_INDEX_NAME, SessionAttributeError, type HttpSession, type SessionRepository } from 'nestjs-redis-session';
+import { RedisSessionRepository } from '../../libs/session/src/redis/redis-session-repository.js';
+import { InMemorySessionRepository } from '../../libs/session/src/memory/in-memory-session-repository.js';
 import { RedisKeys } from '../../libs/session/src/redis/redis-keys.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { uniqueNamespace } from '../harness/redis.js';

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { InMemorySessionRepository, JsonSessionSerializer, PRINCIPAL_NAME_INDEX_NAME, RedisSessionRepository, type SessionRepository } from 'nestjs-redis-session';
+import { JsonSessionSerializer, PRINCIPAL_NAME_INDEX_NAME, type SessionRepository } from 'nestjs-redis-session';
+import { RedisSessionRepository } from '../../libs/session/src/redis/redis-session-repository.js';
+import { InMemorySessionRepository } from '../../libs/session/src/memory/in-memory-session-repository.js';
 import { RedisKeys } from '../../libs/session/src/redis/redis-keys.js';
 import { prototypeChanges, rootPrototypeOf, snapshotObjectPrototype } from '../fuzz/support/prototype-guard.js';
 import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { InMemorySessionRepository, PRINCIPAL_NAME_INDEX_NAME, SessionEvents, type SessionEvent } from 'nestjs-redis-session';
+import { PRINCIPAL_NAME_INDEX_NAME, SessionEvents, type SessionEvent } from 'nestjs-redis-session';
+import { InMemorySessionRepository } from '../../libs/session/src/memory/in-memory-session-repository.js';
 import { settingsOf, sleep } from './support/repositories.js';
 
 /** In-memory only: expiry by timers (no read needed) and the events the Redis store also gives. */

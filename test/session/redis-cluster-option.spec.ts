@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ConsoleLogger, Logger, type LoggerService } from '@nestjs/common';
 import { Cluster } from 'ioredis';
-import { RedisSessionRepository, SessionStoreUnavailableError, type SessionModuleOptions } from 'nestjs-redis-session';
+import { SessionStoreUnavailableError, type SessionModuleOptions } from 'nestjs-redis-session';
+import { RedisSessionRepository } from '../../libs/session/src/redis/redis-session-repository.js';
 import { closeRedis, connectRedis, DISCONNECT_TIMEOUT_MS, type RedisConnection } from '../../libs/session/src/redis/redis-connection.js';
 import { RedisKeys } from '../../libs/session/src/redis/redis-keys.js';
 import { resolveSessionOptions } from '../../libs/session/src/session-options.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { PRINCIPAL_NAME_INDEX_NAME, RedisSessionRepository, SaveMode, type HttpSession } from 'nestjs-redis-session';
+import { PRINCIPAL_NAME_INDEX_NAME, SaveMode, type HttpSession } from 'nestjs-redis-session';
+import { RedisSessionRepository } from '../../libs/session/src/redis/redis-session-repository.js';
 import { ExpirySweeper } from '../../libs/session/src/redis/expiry-sweeper.js';
 import { RedisKeys } from '../../libs/session/src/redis/redis-keys.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';

@@ -1,7 +1,8 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
 import type { SessionSettings } from './core/http-session.js';
 import type { SessionEvents } from './core/session-events.js';
-import type { SessionRepository } from './core/session-repository.js';
+import { SessionRepository } from './core/session-repository.js';
 import { InMemorySessionRepository } from './memory/in-memory-session-repository.js';
 import { ExpirySweeper } from './redis/expiry-sweeper.js';
 import { closeRedis, connectRedis, type RedisConnection } from './redis/redis-connection.js';
@@ -21,6 +22,8 @@ export class SessionBackend implements OnModuleDestroy {
   readonly #connection?: RedisConnection;
   readonly #sweeper?: ExpirySweeper;
   readonly #listener?: RedisEventListener;
+  /** The events of a repository given as the `store` option, forwarded to SessionEvents. */
+  readonly #forwarded?: Subscription;
 
   private constructor(
     private readonly options: ResolvedSessionOptions,
@@ -33,6 +36,11 @@ export class SessionBackend implements OnModuleDestroy {
       maxAttributeBytes: options.maxAttributeBytes,
       touchIntervalMs: options.touchIntervalMs,
     };
+    if (options.store instanceof SessionRepository) {
+      this.repository = options.store;
+      this.#forwarded = options.store.events?.subscribe((event) => events.emit(event));
+      return;
+    }
     if (options.store === 'memory') {
       new Logger(LOGGER_CONTEXT).log('Sessions are kept in this process\'s memory (store: "memory"); use Redis to share them between instances');
       this.repository = new InMemorySessionRepository(settings, options.maxInactiveIntervalInSeconds, events);
@@ -66,7 +74,8 @@ export class SessionBackend implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.#sweeper?.stop();
     await this.#listener?.stop();
-    if (this.repository instanceof InMemorySessionRepository) this.repository.close();
+    this.#forwarded?.unsubscribe();
+    if (this.repository instanceof InMemorySessionRepository && this.options.store === 'memory') this.repository.close();
     if (this.#connection) await closeRedis(this.#connection, this.options.commandTimeoutMs);
     this.events.complete();
   }

@@ -1,39 +1,32 @@
+import type { Type } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { SessionOptionsError } from './core/errors.js';
 import { FlushMode } from './core/flush-mode.js';
+import { SessionRepository } from './core/session-repository.js';
 import { SaveMode } from './core/save-mode.js';
 import { JsonSessionSerializer, type SessionSerializer } from './core/session-serializer.js';
 import { isRedisClusterConfig, isRedisClusterUrl, parseRedisClusterUrl, type RedisClusterConfig } from './redis/redis-cluster-config.js';
 import { isRedisClient } from './redis/redis-connection.js';
+import { CookieSessionIdResolver } from './http/cookie-session-id-resolver.js';
+import { HeaderSessionIdResolver } from './http/header-session-id-resolver.js';
+import { resolveCookieOptions, type ResolvedCookieOptions, type SessionCookieOptions } from './http/session-cookie-options.js';
+import type { SessionIdResolver } from './http/session-id-resolver.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './session.constants.js';
+import { SessionRepositoryFilter } from './session-repository-filter.interceptor.js';
 
 export type { RedisClusterConfig } from './redis/redis-cluster-config.js';
-
-export type SameSite = 'Strict' | 'Lax' | 'None';
-
-export interface SessionCookieOptions {
-  /** Default `SESSION`, as Spring. */
-  name?: string;
-  /** Default `/`. */
-  path?: string;
-  domain?: string;
-  /** Default `Lax`. */
-  sameSite?: SameSite;
-  /** Default true. */
-  httpOnly?: boolean;
-  /** `'auto'` (default): Secure when the request is https (the platform's trust-proxy setting is honoured). */
-  secure?: boolean | 'auto';
-  /** A persistent cookie ("remember me"); default none: a browser-session cookie, as Spring. */
-  maxAgeSeconds?: number;
-  /** Write the id base64-encoded, as Spring's DefaultCookieSerializer (default true). */
-  base64?: boolean;
-}
+export type { SameSite, SessionCookieOptions } from './http/session-cookie-options.js';
 
 export interface SessionWebSocketOptions {
   /** Origins allowed to open a socket. Default: only the origin of the request's own Host. `'*'`: any. */
   allowedOrigins?: string[] | '*';
   /** Refuse handshakes without a live session (default true). */
   requireSession?: boolean;
+  /**
+   * An app with gateways but without `app.useWebSocketAdapter(new SessionIoAdapter(app))` has sockets
+   * that no session governs: logged as an error at start-up (default), or, with true, a failed start-up.
+   */
+  requireAdapter?: boolean;
   /** At most one Redis write per session per this many seconds of socket traffic (default 5). */
   touchIntervalSeconds?: number;
 }
@@ -51,16 +44,22 @@ export interface SessionModuleOptions {
   redisNamespace?: string;
   flushMode?: FlushMode;
   saveMode?: SaveMode;
-  /** `'redis'` (default) or `'memory'`: a single-process store with the same contract, for development and tests. */
-  store?: 'redis' | 'memory';
+  /**
+   * `'redis'` (default), `'memory'` (a single-process store with the same contract, for development
+   * and tests), or a SessionRepository of your own (its `events`, if it has them, reach SessionEvents).
+   */
+  store?: 'redis' | 'memory' | SessionRepository;
   /**
    * A URL (`redis://`, `rediss://`, or `redis+cluster://host:port,host:port`), ioredis options
    * (Sentinel included), `{ cluster: nodes, options? }` for a Redis Cluster, or a client you own
    * (it is not closed on shutdown). Default `redis://127.0.0.1:6379`.
    */
   redis?: string | RedisOptions | RedisClusterConfig | Redis | Cluster;
-  /** How the id travels: in the `SESSION` cookie (default) or the `X-Auth-Token` header. */
-  idResolver?: 'cookie' | 'header';
+  /**
+   * How the id travels: in the `SESSION` cookie (default), the `X-Auth-Token` header, or any
+   * SessionIdResolver (e.g. `new CompositeSessionIdResolver(new CookieSessionIdResolver(), new HeaderSessionIdResolver())`).
+   */
+  idResolver?: 'cookie' | 'header' | SessionIdResolver;
   cookie?: SessionCookieOptions;
   /** Header name for the header resolver (default `X-Auth-Token`). */
   headerName?: string;
@@ -74,6 +73,11 @@ export interface SessionModuleOptions {
   /** Run `CONFIG SET notify-keyspace-events` so that external deletions are seen (default true). */
   configureKeyspaceNotifications?: boolean;
   websocket?: SessionWebSocketOptions;
+  /**
+   * The session filter forRoot registers as a global interceptor: SessionRepositoryFilter (default)
+   * or a subclass of it that overrides its protected hooks.
+   */
+  sessionFilter?: Type<SessionRepositoryFilter>;
 }
 
 /** Options with every default filled in and checked. */
@@ -83,22 +87,21 @@ export interface ResolvedSessionOptions {
   redisNamespace: string;
   flushMode: FlushMode;
   saveMode: SaveMode;
-  store: 'redis' | 'memory';
+  store: 'redis' | 'memory' | SessionRepository;
   /** A `redis+cluster://` URL arrives here as its RedisClusterConfig. */
   redis: string | RedisOptions | RedisClusterConfig | Redis | Cluster;
-  idResolver: 'cookie' | 'header';
-  cookie: Required<Omit<SessionCookieOptions, 'domain' | 'maxAgeSeconds'>> & Pick<SessionCookieOptions, 'domain' | 'maxAgeSeconds'>;
+  idResolver: SessionIdResolver;
+  cookie: ResolvedCookieOptions;
   headerName: string;
   serializer: SessionSerializer;
   maxAttributeBytes: number;
   commandTimeoutMs: number;
   sweepIntervalMs: number;
   configureKeyspaceNotifications: boolean;
-  websocket: { allowedOrigins: string[] | '*' | undefined; requireSession: boolean; touchIntervalSeconds: number };
+  sessionFilter: Type<SessionRepositoryFilter>;
+  websocket: { allowedOrigins: string[] | '*' | undefined; requireSession: boolean; requireAdapter: boolean; touchIntervalSeconds: number };
 }
 
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Fills in defaults and fails fast, naming the option, on anything invalid. */
 export function resolveSessionOptions(options: SessionModuleOptions = {}): ResolvedSessionOptions {
@@ -124,18 +127,10 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
   if (typeof namespace !== 'string' || namespace.length === 0 || /[\s{}]/.test(namespace)) {
     fail('redisNamespace', 'expected a non-empty string without spaces or braces');
   }
-  const cookie = options.cookie ?? {};
-  const cookieName = cookie.name ?? 'SESSION';
-  if (!COOKIE_NAME.test(cookieName)) fail('cookie.name', `"${cookieName}" is not a valid cookie name`);
-  const path = cookie.path ?? '/';
-  if (!path.startsWith('/') || /[;\s]/.test(path)) fail('cookie.path', 'expected a path starting with / without ; or spaces');
-  if (cookie.domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(cookie.domain)) fail('cookie.domain', `"${cookie.domain}" is not a domain`);
-  if (cookie.maxAgeSeconds !== undefined) integer('cookie.maxAgeSeconds', cookie.maxAgeSeconds, 0);
-  const sameSite = oneOf('cookie.sameSite', cookie.sameSite ?? 'Lax', ['Strict', 'Lax', 'None'] as const);
-  const secure = oneOf('cookie.secure', cookie.secure ?? 'auto', [true, false, 'auto'] as const);
-  if (sameSite === 'None' && secure === false) fail('cookie.sameSite', 'SameSite=None requires a Secure cookie (secure: true or "auto")');
+  const cookie = resolveCookieOptions(options.cookie);
   const headerName = options.headerName ?? 'X-Auth-Token';
-  if (!HEADER_NAME.test(headerName)) fail('headerName', `"${headerName}" is not a valid header name`);
+  const headerResolver = new HeaderSessionIdResolver(headerName); // checks the name: the handshake reads that header in every mode
+  const idResolver = resolveIdResolver(options.idResolver ?? 'cookie', cookie, headerResolver, fail);
   const serializer = options.serializer ?? new JsonSessionSerializer();
   if (typeof serializer?.serialize !== 'function' || typeof serializer?.deserialize !== 'function') {
     fail('serializer', 'expected an object with serialize() and deserialize()');
@@ -162,27 +157,48 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     redisNamespace: namespace,
     flushMode: oneOf('flushMode', options.flushMode ?? FlushMode.ON_SAVE, Object.values(FlushMode)),
     saveMode: oneOf('saveMode', options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE, Object.values(SaveMode)),
-    store: oneOf('store', options.store ?? 'redis', ['redis', 'memory'] as const),
+    store: options.store instanceof SessionRepository ? options.store : oneOf('store', options.store ?? 'redis', ['redis', 'memory'] as const),
     redis,
-    idResolver: oneOf('idResolver', options.idResolver ?? 'cookie', ['cookie', 'header'] as const),
-    cookie: {
-      name: cookieName,
-      path,
-      domain: cookie.domain,
-      sameSite,
-      httpOnly: oneOf('cookie.httpOnly', cookie.httpOnly ?? true, [true, false]),
-      secure,
-      maxAgeSeconds: cookie.maxAgeSeconds,
-      base64: oneOf('cookie.base64', cookie.base64 ?? true, [true, false]),
-    },
+    idResolver,
+    cookie,
     headerName,
     serializer,
     maxAttributeBytes: integer('maxAttributeBytes', options.maxAttributeBytes ?? 1024 * 1024, 1),
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, 1),
     sweepIntervalMs: integer('sweepIntervalMs', options.sweepIntervalMs ?? 200, 10),
+    sessionFilter: resolveSessionFilter(options.sessionFilter, fail),
     configureKeyspaceNotifications: oneOf('configureKeyspaceNotifications', options.configureKeyspaceNotifications ?? true, [true, false]),
-    websocket: { allowedOrigins, requireSession: oneOf('websocket.requireSession', websocket.requireSession ?? true, [true, false]), touchIntervalSeconds: socketTouchIntervalSeconds },
+    websocket: {
+      allowedOrigins,
+      requireSession: oneOf('websocket.requireSession', websocket.requireSession ?? true, [true, false]),
+      requireAdapter: oneOf('websocket.requireAdapter', websocket.requireAdapter ?? false, [true, false]),
+      touchIntervalSeconds: socketTouchIntervalSeconds,
+    },
   };
+}
+
+function resolveSessionFilter(filter: unknown, fail: (option: string, reason: string) => never): Type<SessionRepositoryFilter> {
+  if (filter === undefined) return SessionRepositoryFilter;
+  if (typeof filter === 'function' && (filter === SessionRepositoryFilter || filter.prototype instanceof SessionRepositoryFilter)) {
+    return filter as Type<SessionRepositoryFilter>;
+  }
+  return fail('sessionFilter', 'expected SessionRepositoryFilter or a class that extends it');
+}
+
+/** The resolver the `idResolver` option names, or the one it gives. */
+function resolveIdResolver(
+  idResolver: unknown,
+  cookie: ResolvedCookieOptions,
+  headerResolver: HeaderSessionIdResolver,
+  fail: (option: string, reason: string) => never,
+): SessionIdResolver {
+  if (idResolver === 'cookie') return new CookieSessionIdResolver(cookie);
+  if (idResolver === 'header') return headerResolver;
+  const given = idResolver as Partial<SessionIdResolver> | null;
+  if (typeof given === 'object' && given !== null && ['resolveSessionIds', 'setSessionId', 'expireSession'].every((name) => typeof given[name as keyof SessionIdResolver] === 'function')) {
+    return given as SessionIdResolver;
+  }
+  return fail('idResolver', `expected 'cookie', 'header' or a SessionIdResolver (resolveSessionIds, setSessionId, expireSession), got ${JSON.stringify(idResolver)}`);
 }
 
 /** Checks the `redis` option; a `redis+cluster://` URL becomes the cluster configuration it describes. */

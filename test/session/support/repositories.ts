@@ -1,5 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
-import { FlushMode, InMemorySessionRepository, JsonSessionSerializer, RedisSessionRepository, SaveMode, type SessionRepository } from 'nestjs-redis-session';
+import { FlushMode, JsonSessionSerializer, SaveMode, type SessionRepository } from 'nestjs-redis-session';
+import { RedisSessionRepository } from '../../../libs/session/src/redis/redis-session-repository.js';
+import { InMemorySessionRepository } from '../../../libs/session/src/memory/in-memory-session-repository.js';
 import type { SessionSettings } from '../../../libs/session/src/core/http-session.js';
 import { RedisKeys } from '../../../libs/session/src/redis/redis-keys.js';
 import { startRedisCluster, type RedisCluster } from '../../harness/redis-cluster.js';

@@ -1,10 +1,21 @@
+import type { Observable } from 'rxjs';
 import type { HttpSession } from './http-session.js';
+import type { SessionEvent } from './session-events.js';
 
 /**
  * Where sessions live (Spring's `FindByIndexNameSessionRepository`). Injectable; the module binds
  * it to the Redis or the in-memory implementation according to the `store` option.
  */
 export abstract class SessionRepository {
+  /**
+   * The events of a repository passed as the `store` option: the module forwards them to
+   * SessionEvents (so sockets of a deleted session are closed). Override it to provide them; the
+   * built-in stores emit there directly.
+   */
+  get events(): Observable<SessionEvent> | undefined {
+    return undefined;
+  }
+
   /** A new session, not stored until something is written to it and it is saved. */
   abstract createSession<T extends Record<string, any> = Record<string, any>>(): HttpSession<T>;
 

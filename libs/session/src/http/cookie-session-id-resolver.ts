@@ -1,6 +1,6 @@
 import { isValidSessionId, SESSION_ID_LENGTH } from '../core/session-id.js';
-import type { ResolvedSessionOptions } from '../session-options.js';
 import { isSecure, requestHeader, setResponseHeader, type HttpExchange } from './http-exchange.js';
+import { resolveCookieOptions, type ResolvedCookieOptions, type SessionCookieOptions } from './session-cookie-options.js';
 import type { SessionIdResolver } from './session-id-resolver.js';
 
 /**
@@ -19,9 +19,17 @@ const MAX_COOKIE_HEADER = 16 * 1024;
  * The `SESSION` cookie, as Spring's CookieHttpSessionIdResolver + DefaultCookieSerializer:
  * base64 value, Path=/, HttpOnly, SameSite=Lax, Secure on https, no Max-Age unless asked.
  * When the request carries several cookies of that name, each is a candidate, in order.
+ *
+ * ```ts
+ * new CookieSessionIdResolver({ name: 'SID', sameSite: 'Strict' }) // unset fields take Spring's defaults
+ * ```
  */
 export class CookieSessionIdResolver implements SessionIdResolver {
-  constructor(private readonly cookie: ResolvedSessionOptions['cookie']) {}
+  private readonly cookie: ResolvedCookieOptions;
+
+  constructor(cookie: SessionCookieOptions = {}) {
+    this.cookie = resolveCookieOptions(cookie);
+  }
 
   /** Scans the header in place (no split): only our cookie's values are copied out. */
   resolveSessionIds(exchange: HttpExchange): readonly string[] {

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { HttpSession } from '../core/http-session.js';
 import { findFirstLive } from '../core/session-repository.js';
 import type { HttpExchange } from './http-exchange.js';
-import { sessionDependenciesFor, type SessionHttpDependencies } from './session-http-binding.js';
+import { sessionDependenciesFor, type SessionHttpDependencies } from './session-http-dependencies.js';
 
 const REQUEST_SESSION = Symbol('nestjs-redis-session:request-session');
 type CarriesRequestSession = { [REQUEST_SESSION]?: RequestSession };
@@ -21,7 +21,10 @@ export class RequestSession {
   #loading: Promise<void> | undefined;
   /** The id the client holds, as far as this request knows. */
   #clientId: string | undefined;
-  #responseHeld = false;
+  /** The last commit; the next waits for it, so that the filter and its backstop never write twice at once. */
+  #committing: Promise<void> | undefined;
+  /** A commit failed: the request's response is that failure, and nothing is tried again. */
+  #commitFailed = false;
 
   private constructor(
     private readonly dependencies: SessionHttpDependencies,
@@ -61,30 +64,39 @@ export class RequestSession {
     return Promise.resolve(this.current<T>(create));
   }
 
-  /** True when commit() has nothing to do: no session was used, or nothing of it changed. */
+  /** True when commit() has nothing to do: no session was used, nothing of it changed, or a commit already failed. */
   get isClean(): boolean {
     const session = this.#session;
-    return session === undefined || (!session.hasChanges() && !session.hasPendingWrites);
+    return session === undefined || this.#commitFailed || (!session.hasChanges() && !session.hasPendingWrites);
   }
 
-  /** True the first time only: the response is held until commit() is done, once. */
-  holdResponse(): boolean {
-    if (this.#responseHeld) return false;
-    this.#responseHeld = true;
-    return true;
-  }
-
-  /** Writes the session's changes (ON_SAVE), if it was used at all. Called before the response completes. */
+  /**
+   * Writes the session's changes (ON_SAVE), if there are any. Called by the session filter when the
+   * handler completes, and by its backstop before a response leaves; one commit at a time.
+   */
   commit(): Promise<void> {
+    const previous = this.#committing;
+    const committing = previous === undefined ? this.commitNow() : previous.then(() => this.commitNow());
+    this.#committing = committing.catch(() => undefined);
+    return committing;
+  }
+
+  private commitNow(): Promise<void> {
     const session = this.#session;
-    if (session === undefined) return Promise.resolve();
+    if (session === undefined || this.isClean) return Promise.resolve();
     // An invalidated session has nothing to save (its deletion is the handler's own await).
     // The repository bounds each of its operations by the command timeout.
     const saving = session.isInvalidated ? session.flushed().then(() => true) : session.save();
-    return saving.then((saved) => {
-      // Ended meanwhile (logout elsewhere, expiry): nothing was written, and the client forgets it.
-      if (!saved) this.reflect(session);
-    });
+    return saving.then(
+      (saved) => {
+        // Ended meanwhile (logout elsewhere, expiry): nothing was written, and the client forgets it.
+        if (!saved) this.reflect(session);
+      },
+      (error: unknown) => {
+        this.#commitFailed = true;
+        throw error;
+      },
+    );
   }
 
   private current<T extends Record<string, any>>(create: boolean): HttpSession<T> | undefined {

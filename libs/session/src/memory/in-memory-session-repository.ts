@@ -23,7 +23,7 @@ export class InMemorySessionRepository extends BaseSessionRepository {
   constructor(
     settings: SessionSettings,
     maxInactiveIntervalInSeconds: number,
-    private readonly events?: SessionEvents,
+    private readonly sessionEvents?: SessionEvents,
   ) {
     super(settings, maxInactiveIntervalInSeconds);
   }
@@ -78,7 +78,7 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     this.#sessions.set(delta.id, stored);
     this.index(delta.id, stored);
     session.markSaved(delta);
-    if (delta.storedId === undefined) this.events?.emit({ type: 'created', sessionId: delta.id, principalName: this.principalOf(stored) });
+    if (delta.storedId === undefined) this.sessionEvents?.emit({ type: 'created', sessionId: delta.id, principalName: this.principalOf(stored) });
     if (stored.maxInactiveIntervalInSeconds === 0) this.end(delta.id, 'expired');
     else this.arm(delta.id, stored);
     return true;
@@ -105,7 +105,7 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     clearTimeout(stored.timer);
     this.#sessions.delete(id);
     this.unindex(id, stored);
-    this.events?.emit({ type, sessionId: id, principalName: this.principalOf(stored) });
+    this.sessionEvents?.emit({ type, sessionId: id, principalName: this.principalOf(stored) });
   }
 
   /** Schedules the session's expiry at its deadline (timers are unref'd: they never keep the process alive). */

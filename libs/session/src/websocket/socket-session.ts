@@ -9,6 +9,8 @@ import type { SessionRepository } from '../core/session-repository.js';
 /** The session side of one inbound socket message: loaded on demand, saved when the handler is done. */
 export class MessageSession {
   #loading: Promise<HttpSession<any> | undefined> | undefined;
+  /** The loaded session; null once the load found none, undefined while it runs. */
+  #loaded: HttpSession<any> | null | undefined;
   /** The socket connected under a session that the load found gone: the adapter closes the socket. */
   sessionEnded = false;
 
@@ -24,6 +26,13 @@ export class MessageSession {
     return this.#loading;
   }
 
+  /** True when commit() has nothing to do: the session was not loaded (or not yet), or nothing of it changed. */
+  get isClean(): boolean {
+    const session = this.#loaded;
+    if (this.#loading === undefined || session === null) return true;
+    return session !== undefined && (session.isInvalidated || (!session.hasChanges() && !session.hasPendingWrites));
+  }
+
   /** Saves what the handler changed; a session that ended meanwhile is not revived. */
   async commit(): Promise<void> {
     const session = await this.#loading?.catch(() => undefined);
@@ -37,6 +46,7 @@ export class MessageSession {
     // reads the session on each message costs a read, not a write.
     const session = await this.repository.findById(id, { touch: false });
     if (!session) this.sessionEnded = true;
+    this.#loaded = session ?? null;
     return session;
   }
 }
@@ -51,9 +61,14 @@ export function runWithMessageSession<R>(messageSession: MessageSession, handler
   return currentMessage.run(messageSession, handler);
 }
 
+/** The session context of the gateway message being handled, if its handler asks for the session. */
+export function currentMessageSession(): MessageSession | undefined {
+  return currentMessage.getStore();
+}
+
 /** `@Session()` in a gateway handler. */
 export async function resolveSocketSession(_context: ExecutionContext, options: { create?: boolean } = {}): Promise<HttpSession<any> | undefined> {
-  const messageSession = currentMessage.getStore();
+  const messageSession = currentMessageSession();
   if (!messageSession) {
     throw new WsException('@Session() in a gateway needs the session adapter: app.useWebSocketAdapter(new SessionIoAdapter(app))');
   }

@@ -56,18 +56,26 @@ export class WebSocketRegistryListener implements OnModuleInit, OnModuleDestroy 
     return this.#socketsBySession.size;
   }
 
-  /** Sends `session:destroyed` to each socket of the session, then disconnects it. */
-  closeSession(sessionId: string, reason: SessionDestroyedPayload['reason']): void {
+  /**
+   * Sends `session:destroyed` to each socket of the session on this instance, then disconnects it;
+   * `also` is closed too when it is not (or no longer) registered, e.g. a socket that found out by
+   * itself that its session ended.
+   */
+  closeSession(sessionId: string, reason: SessionDestroyedPayload['reason'], also?: Socket): void {
     const sockets = this.#socketsBySession.get(sessionId);
-    if (!sockets) return;
     this.#socketsBySession.delete(sessionId);
-    for (const socket of sockets) {
-      try {
-        socket.emit(SESSION_DESTROYED_EVENT, { reason } satisfies SessionDestroyedPayload);
-        socket.disconnect(true);
-      } catch (error) {
-        this.#logger.warn(`Could not close a socket of an ended session: ${error instanceof Error ? error.message : String(error)}`);
-      }
+    for (const socket of sockets ?? []) this.closeSocket(socket, reason);
+    if (also !== undefined && !sockets?.has(also)) this.closeSocket(also, reason);
+  }
+
+  /** Tells one socket its session ended (`session:destroyed`), then disconnects it. */
+  private closeSocket(socket: Socket, reason: SessionDestroyedPayload['reason']): void {
+    if (!socket.connected) return;
+    try {
+      socket.emit(SESSION_DESTROYED_EVENT, { reason } satisfies SessionDestroyedPayload);
+      socket.disconnect(true);
+    } catch (error) {
+      this.#logger.warn(`Could not close a socket of an ended session: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

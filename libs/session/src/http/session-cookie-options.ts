@@ -1,0 +1,59 @@
+import { SessionOptionsError } from '../core/errors.js';
+
+export type SameSite = 'Strict' | 'Lax' | 'None';
+
+export interface SessionCookieOptions {
+  /** Default `SESSION`, as Spring. */
+  name?: string;
+  /** Default `/`. */
+  path?: string;
+  domain?: string;
+  /** Default `Lax`. */
+  sameSite?: SameSite;
+  /** Default true. */
+  httpOnly?: boolean;
+  /** `'auto'` (default): Secure when the request is https (the platform's trust-proxy setting is honoured). */
+  secure?: boolean | 'auto';
+  /** A persistent cookie ("remember me"); default none: a browser-session cookie, as Spring. */
+  maxAgeSeconds?: number;
+  /** Write the id base64-encoded, as Spring's DefaultCookieSerializer (default true). */
+  base64?: boolean;
+}
+
+/** Cookie options with every default filled in and checked. */
+export type ResolvedCookieOptions = Required<Omit<SessionCookieOptions, 'domain' | 'maxAgeSeconds'>> & Pick<SessionCookieOptions, 'domain' | 'maxAgeSeconds'>;
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Fills in Spring's defaults and fails fast, naming the option (`cookie.<name>`), on anything invalid. */
+export function resolveCookieOptions(cookie: SessionCookieOptions = {}): ResolvedCookieOptions {
+  const fail = (option: string, reason: string): never => {
+    throw new SessionOptionsError(`cookie.${option}`, reason);
+  };
+  const oneOf = <V>(option: string, value: V, allowed: readonly V[]): V => {
+    if (!allowed.includes(value)) fail(option, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const name = cookie.name ?? 'SESSION';
+  if (typeof name !== 'string' || !TOKEN.test(name)) fail('name', `"${name}" is not a valid cookie name`);
+  const path = cookie.path ?? '/';
+  if (typeof path !== 'string' || !path.startsWith('/') || /[;\s]/.test(path)) fail('path', 'expected a path starting with / without ; or spaces');
+  if (cookie.domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(cookie.domain)) fail('domain', `"${cookie.domain}" is not a domain`);
+  const { maxAgeSeconds } = cookie;
+  if (maxAgeSeconds !== undefined && (typeof maxAgeSeconds !== 'number' || !Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0)) {
+    fail('maxAgeSeconds', `expected an integer >= 0, got ${JSON.stringify(maxAgeSeconds)}`);
+  }
+  const sameSite = oneOf('sameSite', cookie.sameSite ?? 'Lax', ['Strict', 'Lax', 'None'] as const);
+  const secure = oneOf('secure', cookie.secure ?? 'auto', [true, false, 'auto'] as const);
+  if (sameSite === 'None' && secure === false) fail('sameSite', 'SameSite=None requires a Secure cookie (secure: true or "auto")');
+  return {
+    name,
+    path,
+    domain: cookie.domain,
+    sameSite,
+    httpOnly: oneOf('httpOnly', cookie.httpOnly ?? true, [true, false]),
+    secure,
+    maxAgeSeconds,
+    base64: oneOf('base64', cookie.base64 ?? true, [true, false]),
+  };
+}

@@ -1,0 +1,35 @@
+import type { SessionRepository } from '../core/session-repository.js';
+import type { SessionIdResolver } from './session-id-resolver.js';
+
+/** What a request needs to find its session: given to each request's context on first use. */
+export interface SessionHttpDependencies {
+  repository: SessionRepository;
+  resolver: SessionIdResolver;
+  /** Fastify wraps Node's request (`request.raw`); Express extends it. */
+  wrapsRawRequest: boolean;
+}
+
+/** Per HTTP platform instance (Express app, Fastify instance): the module's dependencies. */
+const bindings = new Map<object, SessionHttpDependencies>();
+
+/**
+ * The dependencies for a request, found from the request itself (Express: `req.app`; Fastify:
+ * `request.server`), so that the session can be resolved lazily from anywhere (a guard runs
+ * before any interceptor) without a middleware on every request's path.
+ */
+export function sessionDependenciesFor(platformRequest: unknown): SessionHttpDependencies | undefined {
+  const request = platformRequest as { app?: object; server?: object };
+  const platform = request.app ?? request.server;
+  const bound = platform === undefined ? undefined : bindings.get(platform);
+  if (bound) return bound;
+  // A sub-application (Express `app.use('/x', subApp)`) has its own `req.app`: with one app in the process, it is that one.
+  return bindings.size === 1 ? bindings.values().next().value : undefined;
+}
+
+export function bindSessionDependencies(platform: object, dependencies: SessionHttpDependencies): void {
+  bindings.set(platform, dependencies);
+}
+
+export function unbindSessionDependencies(platform: object): void {
+  bindings.delete(platform);
+}

@@ -1,0 +1,33 @@
+import type { Socket } from 'socket.io';
+import type { HttpSession } from '../core/http-session.js';
+import type { SessionRepository } from '../core/session-repository.js';
+
+/** The repository of each socket the handshake admitted under a session. */
+const repositories = new WeakMap<Socket, SessionRepository>();
+
+/** Called by the handshake for each socket it admits: its session can now be looked up with getSocketSession(). */
+export function recordSocketRepository(socket: Socket, repository: SessionRepository): void {
+  repositories.set(socket, repository);
+}
+
+/**
+ * The live session of a socket, where `@Session()` cannot reach (Nest passes no parameters to
+ * `handleConnection` and `handleDisconnect`): the session as it is now in the store, or undefined
+ * when the socket came without one or it has ended. Looking does not keep it alive; changes made
+ * here are stored by `session.save()`.
+ *
+ * ```ts
+ * async handleConnection(socket: Socket) {
+ *   const session = await getSocketSession<{ username: string }>(socket);
+ *   this.server.emit('joined', session?.get('username'));
+ * }
+ * ```
+ */
+export function getSocketSession<T extends Record<string, any> = Record<string, any>>(socket: Socket): Promise<HttpSession<T> | undefined> {
+  const repository = repositories.get(socket);
+  if (repository === undefined) {
+    return Promise.reject(new Error('getSocketSession() needs the session adapter: app.useWebSocketAdapter(new SessionIoAdapter(app)) in main.ts'));
+  }
+  const sessionId: unknown = socket.data?.sessionId;
+  return typeof sessionId === 'string' ? repository.findById<T>(sessionId, { touch: false }) : Promise.resolve(undefined);
+}
