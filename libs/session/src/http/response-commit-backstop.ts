@@ -27,7 +27,8 @@ const INSTALLED = Symbol('nestjs-redis-session:backstop');
 /** A response held while its session commits: the calls it received, replayed once the commit is done. */
 interface Hold {
   calls: [Output, unknown[]][];
-  state: 'held' | 'released' | 'failed';
+  /** held: calls are recorded; released: they pass; dropped: the failure response went out, and what the held writers still send is dropped. */
+  state: 'held' | 'released' | 'dropped';
 }
 type HeldResponse = ServerResponse & { req?: IncomingMessage; [HOLD]?: Hold };
 
@@ -59,7 +60,8 @@ function holdExpressResponses(prototype: ExpressResponsePrototype & { [INSTALLED
     prototype[method] = function heldOutput(this: HeldResponse, ...args: unknown[]) {
       const hold = this[HOLD] ?? startHold(this, originals);
       if (hold === undefined || hold.state === 'released') return original.apply(this, args);
-      if (hold.state === 'held') hold.calls.push([original, args]);
+      // Callers that see no headers sent yet (compression, Node's own write) ask for writeHead again: the first one counts.
+      if (hold.state === 'held' && !(method === 'writeHead' && hold.calls.some(([output]) => output === original))) hold.calls.push([original, args]);
       // Held (or dropped after the failure response went out): the caller goes on as if written.
       return method === 'write' ? true : method === 'flushHeaders' ? undefined : this;
     };
@@ -79,9 +81,9 @@ function startHold(response: HeldResponse, originals: Record<OutputMethod, Outpu
       hold.calls = [];
     },
     (error: unknown) => {
-      hold.state = 'failed';
       hold.calls = [];
       if (response.headersSent) {
+        hold.state = 'dropped';
         // Part of a success already went out (the session changed mid-stream): cut it short rather than complete it.
         response.destroy(error instanceof Error ? error : new Error(String(error)));
         return;
@@ -92,7 +94,9 @@ function startHold(response: HeldResponse, originals: Record<OutputMethod, Outpu
       response.statusCode = failure.statusCode;
       response.setHeader('Content-Type', 'application/json; charset=utf-8');
       response.setHeader('Content-Length', Buffer.byteLength(body));
+      hold.state = 'released'; // for the failure response itself: Node's end() calls writeHead through the wrappers
       originals.end.call(response, body, 'utf8');
+      hold.state = 'dropped';
     },
   );
   return hold;
