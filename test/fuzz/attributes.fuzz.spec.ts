@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { FlushMode, PRINCIPAL_NAME_INDEX_NAME, SessionAttributeError, type HttpSession, type SessionRepository } from 'nestjs-redis-session';
+import { FlushMode, InMemorySessionRepository, PRINCIPAL_NAME_INDEX_NAME, SessionAttributeError, type HttpSession, type SessionRepository } from 'nestjs-redis-session';
 import { RedisSessionRepository } from '../../libs/session/src/redis/redis-session-repository.js';
-import { InMemorySessionRepository } from '../../libs/session/src/memory/in-memory-session-repository.js';
 import { RedisKeys } from '../../libs/session/src/redis/redis-keys.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { uniqueNamespace } from '../harness/redis.js';
 import { recordUnhandledRejections } from '../http/host-process.js';
-import { settingsOf, type RepositoryOptions } from '../session/support/repositories.js';
+import { memoryOptionsOf, settingsOf, type RepositoryOptions } from '../session/support/repositories.js';
 import { asStored, isJsonFaithful } from './support/json-faithful.js';
 import { keysOutsideNamespace } from './support/key-audit.js';
 import { prototypeChanges, snapshotObjectPrototype } from './support/prototype-guard.js';
@@ -66,7 +65,7 @@ function memoryBackend(): Backend {
     name: 'in-memory',
     async start() {},
     open(options) {
-      const repo = new InMemorySessionRepository(settingsOf(options), 1800);
+      const repo = new InMemorySessionRepository(memoryOptionsOf({ ...options, interval: 1800 }));
       opened.push(repo);
       return { repo, peer: repo };
     },

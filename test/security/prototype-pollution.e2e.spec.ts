@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { JsonSessionSerializer, PRINCIPAL_NAME_INDEX_NAME, type SessionRepository } from 'nestjs-redis-session';
+import { InMemorySessionRepository, JsonSessionSerializer, PRINCIPAL_NAME_INDEX_NAME, type SessionRepository } from 'nestjs-redis-session';
 import { RedisSessionRepository } from '../../libs/session/src/redis/redis-session-repository.js';
-import { InMemorySessionRepository } from '../../libs/session/src/memory/in-memory-session-repository.js';
 import { RedisKeys } from '../../libs/session/src/redis/redis-keys.js';
 import { prototypeChanges, rootPrototypeOf, snapshotObjectPrototype } from '../fuzz/support/prototype-guard.js';
 import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';
@@ -107,7 +106,7 @@ describe('prototype pollution', () => {
   });
 
   it.each([
-    ['in-memory', () => new InMemorySessionRepository(settingsOf(), 1800)],
+    ['in-memory', () => new InMemorySessionRepository()],
     ['Redis', () => new RedisSessionRepository(new Redis(sharedRedisUrl()), new RedisKeys(uniqueNamespace('pollution-index'), 1), settingsOf(), 1800)],
   ] as [string, () => SessionRepository][])('%s repository: principal names like __proto__ find their own sessions and nothing else', async (_name, make) => {
     const repository = make();

@@ -1,17 +1,15 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { PRINCIPAL_NAME_INDEX_NAME, SessionEvents, type SessionEvent } from 'nestjs-redis-session';
-import { InMemorySessionRepository } from '../../libs/session/src/memory/in-memory-session-repository.js';
-import { settingsOf, sleep } from './support/repositories.js';
+import { InMemorySessionRepository, PRINCIPAL_NAME_INDEX_NAME, type SessionEvent } from 'nestjs-redis-session';
+import { sleep } from './support/repositories.js';
 
 /** In-memory only: expiry by timers (no read needed) and the events the Redis store also gives. */
 
 const opened: InMemorySessionRepository[] = [];
 
 function repository(interval: number) {
-  const events = new SessionEvents();
+  const repo = new InMemorySessionRepository({ maxInactiveIntervalInSeconds: interval });
   const seen: SessionEvent[] = [];
-  events.subscribe((event) => seen.push(event));
-  const repo = new InMemorySessionRepository(settingsOf(), interval, events);
+  repo.events.subscribe((event) => seen.push(event));
   opened.push(repo);
   return { repo, seen };
 }

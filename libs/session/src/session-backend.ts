@@ -29,6 +29,25 @@ export class SessionBackend implements OnModuleDestroy {
     private readonly options: ResolvedSessionOptions,
     private readonly events: SessionEvents,
   ) {
+    let store = options.store;
+    if (store === 'memory') {
+      new Logger(LOGGER_CONTEXT).log('Sessions are kept in this process\'s memory (store: "memory"); use Redis to share them between instances');
+      // Built as a user would build it, and its events forwarded as a given store's: one path for both.
+      store = new InMemorySessionRepository({
+        maxInactiveIntervalInSeconds: options.maxInactiveIntervalInSeconds,
+        flushMode: options.flushMode,
+        saveMode: options.saveMode,
+        serializer: options.serializer,
+        maxAttributeBytes: options.maxAttributeBytes,
+        touchIntervalSeconds: options.touchIntervalMs / 1000,
+      });
+    }
+    if (store instanceof SessionRepository) {
+      this.repository = store;
+      // Values only: the store's completion (the in-memory one's close()) is not SessionEvents' own, which onModuleDestroy completes.
+      this.#forwarded = store.events?.subscribe((event) => events.emit(event));
+      return;
+    }
     const settings: SessionSettings = {
       flushMode: options.flushMode,
       saveMode: options.saveMode,
@@ -36,16 +55,6 @@ export class SessionBackend implements OnModuleDestroy {
       maxAttributeBytes: options.maxAttributeBytes,
       touchIntervalMs: options.touchIntervalMs,
     };
-    if (options.store instanceof SessionRepository) {
-      this.repository = options.store;
-      this.#forwarded = options.store.events?.subscribe((event) => events.emit(event));
-      return;
-    }
-    if (options.store === 'memory') {
-      new Logger(LOGGER_CONTEXT).log('Sessions are kept in this process\'s memory (store: "memory"); use Redis to share them between instances');
-      this.repository = new InMemorySessionRepository(settings, options.maxInactiveIntervalInSeconds, events);
-      return;
-    }
     this.#connection = connectRedis(options.redis, options.commandTimeoutMs);
     const isCluster = 'isCluster' in this.#connection.client && this.#connection.client.isCluster === true;
     const keys = new RedisKeys(options.redisNamespace, isCluster ? 16 : 1);

@@ -1,7 +1,8 @@
 import { Cluster, Redis } from 'ioredis';
-import { FlushMode, JsonSessionSerializer, SaveMode, type SessionRepository } from 'nestjs-redis-session';
+import {
+  FlushMode, InMemorySessionRepository, JsonSessionSerializer, SaveMode, type InMemorySessionRepositoryOptions, type SessionRepository,
+} from 'nestjs-redis-session';
 import { RedisSessionRepository } from '../../../libs/session/src/redis/redis-session-repository.js';
-import { InMemorySessionRepository } from '../../../libs/session/src/memory/in-memory-session-repository.js';
 import type { SessionSettings } from '../../../libs/session/src/core/http-session.js';
 import { RedisKeys } from '../../../libs/session/src/redis/redis-keys.js';
 import { startRedisCluster, type RedisCluster } from '../../harness/redis-cluster.js';
@@ -37,6 +38,18 @@ export function settingsOf(options: RepositoryOptions = {}): SessionSettings {
     serializer: options.serializer ?? new JsonSessionSerializer(),
     maxAttributeBytes: options.maxAttributeBytes ?? 1024 * 1024,
     touchIntervalMs: options.touchIntervalMs ?? 0,
+  };
+}
+
+/** The same options as InMemorySessionRepository's public ones (touch interval in seconds, default 0 as in settingsOf). */
+export function memoryOptionsOf(options: RepositoryOptions = {}): InMemorySessionRepositoryOptions {
+  return {
+    maxInactiveIntervalInSeconds: options.interval ?? 1800,
+    flushMode: options.flushMode,
+    saveMode: options.saveMode,
+    serializer: options.serializer,
+    maxAttributeBytes: options.maxAttributeBytes,
+    touchIntervalSeconds: options.touchIntervalMs === undefined ? undefined : options.touchIntervalMs / 1000,
   };
 }
 
@@ -98,7 +111,7 @@ export function inMemoryImplementation(): RepositoryImplementation {
   return {
     name: 'InMemorySessionRepository',
     open(options = {}) {
-      const repo = new InMemorySessionRepository(settingsOf(options), options.interval ?? 1800);
+      const repo = new InMemorySessionRepository(memoryOptionsOf(options));
       opened.push(repo);
       return { repo, peer: repo, holds: async (id) => (await repo.findById(id, { touch: false })) !== undefined };
     },

@@ -1,9 +1,33 @@
+import { Subject, type Observable } from 'rxjs';
 import { BaseSessionRepository } from '../core/base-session-repository.js';
+import { SessionOptionsError } from '../core/errors.js';
+import { FlushMode } from '../core/flush-mode.js';
 import type { HttpSession, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME, principalFromSerialized } from '../core/principal.js';
+import { SaveMode } from '../core/save-mode.js';
 import { deadlineOf, isTouchDue, type SessionData } from '../core/session-data.js';
-import type { SessionEvents, SessionEventType } from '../core/session-events.js';
+import type { SessionEvent, SessionEventType } from '../core/session-events.js';
 import { isValidSessionId } from '../core/session-id.js';
+import { JsonSessionSerializer, type SessionSerializer } from '../core/session-serializer.js';
+
+/** How a directly built InMemorySessionRepository behaves; every field is optional. */
+export interface InMemorySessionRepositoryOptions {
+  /** Idle seconds before a new session expires (default 1800). Negative: never; 0: at once. */
+  maxInactiveIntervalInSeconds?: number;
+  /** Default FlushMode.ON_SAVE. */
+  flushMode?: FlushMode;
+  /** Default SaveMode.ON_SET_ATTRIBUTE. */
+  saveMode?: SaveMode;
+  /** Default a JsonSessionSerializer. */
+  serializer?: SessionSerializer;
+  /** Largest serialized attribute value `set()` accepts, in bytes (default 1 MiB). */
+  maxAttributeBytes?: number;
+  /**
+   * A load refreshes the idle timer at most once per this many seconds (capped at a third of the
+   * session's interval). Default 0, every load; the module passes its own `touchIntervalSeconds`.
+   */
+  touchIntervalSeconds?: number;
+}
 
 interface StoredSession extends SessionData {
   timer?: NodeJS.Timeout;
@@ -14,18 +38,24 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Sessions in this process's memory, with the Redis repository's contract and events (local
- * to the process). Expired sessions are removed by timers, not only skipped on read.
+ * to the process, on `events`). Expired sessions are removed by timers, not only skipped on read.
+ * What `store: 'memory'` uses; built directly, it can be given as `store` or wrapped by one's own.
  */
 export class InMemorySessionRepository extends BaseSessionRepository {
   readonly #sessions = new Map<string, StoredSession>();
   readonly #principals = new Map<string, Set<string>>();
+  readonly #events = new Subject<SessionEvent>();
+  readonly #observable = this.#events.asObservable();
 
-  constructor(
-    settings: SessionSettings,
-    maxInactiveIntervalInSeconds: number,
-    private readonly sessionEvents?: SessionEvents,
-  ) {
+  /** Throws SessionOptionsError, naming the option, for a bad value. */
+  constructor(options: InMemorySessionRepositoryOptions = {}) {
+    const { settings, maxInactiveIntervalInSeconds } = resolveInMemoryOptions(options);
     super(settings, maxInactiveIntervalInSeconds);
+  }
+
+  /** Its sessions' creation, deletion and expiry; completes on `close()`. */
+  override get events(): Observable<SessionEvent> {
+    return this.#observable;
   }
 
   /** How many sessions are held (for tests and diagnostics). */
@@ -78,7 +108,7 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     this.#sessions.set(delta.id, stored);
     this.index(delta.id, stored);
     session.markSaved(delta);
-    if (delta.storedId === undefined) this.sessionEvents?.emit({ type: 'created', sessionId: delta.id, principalName: this.principalOf(stored) });
+    if (delta.storedId === undefined) this.#events.next({ type: 'created', sessionId: delta.id, principalName: this.principalOf(stored) });
     if (stored.maxInactiveIntervalInSeconds === 0) this.end(delta.id, 'expired');
     else this.arm(delta.id, stored);
     return true;
@@ -94,9 +124,10 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     return sessions.filter((session): session is HttpSession => session !== undefined);
   }
 
-  /** Stops every timer; the repository keeps working but nothing expires by itself any more. */
+  /** Stops every timer and completes `events`; the repository keeps working but nothing expires by itself, nor is announced, any more. */
   close(): void {
     for (const stored of this.#sessions.values()) clearTimeout(stored.timer);
+    this.#events.complete();
   }
 
   private end(id: string, type: SessionEventType): void {
@@ -105,7 +136,7 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     clearTimeout(stored.timer);
     this.#sessions.delete(id);
     this.unindex(id, stored);
-    this.sessionEvents?.emit({ type, sessionId: id, principalName: this.principalOf(stored) });
+    this.#events.next({ type, sessionId: id, principalName: this.principalOf(stored) });
   }
 
   /** Schedules the session's expiry at its deadline (timers are unref'd: they never keep the process alive). */
@@ -141,4 +172,36 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     ids?.delete(id);
     if (ids?.size === 0) this.#principals.delete(principal);
   }
+}
+
+/** The options with the module's defaults filled in (touch interval: 0), checked as the module checks its own. */
+function resolveInMemoryOptions(options: InMemorySessionRepositoryOptions): { settings: SessionSettings; maxInactiveIntervalInSeconds: number } {
+  const fail = (option: string, reason: string): never => {
+    throw new SessionOptionsError(option, reason);
+  };
+  if (typeof options !== 'object' || options === null) fail('options', `expected an object of InMemorySessionRepositoryOptions, got ${JSON.stringify(options)}`);
+  const interval = options.maxInactiveIntervalInSeconds ?? 1800;
+  if (typeof interval !== 'number' || !Number.isInteger(interval)) {
+    fail('maxInactiveIntervalInSeconds', `expected an integer (negative: never expires), got ${JSON.stringify(interval)}`);
+  }
+  const flushMode = options.flushMode ?? FlushMode.ON_SAVE;
+  if (!Object.values(FlushMode).includes(flushMode)) fail('flushMode', `expected one of ${Object.values(FlushMode).join(', ')}, got ${JSON.stringify(flushMode)}`);
+  const saveMode = options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE;
+  if (!Object.values(SaveMode).includes(saveMode)) fail('saveMode', `expected one of ${Object.values(SaveMode).join(', ')}, got ${JSON.stringify(saveMode)}`);
+  const serializer = options.serializer ?? new JsonSessionSerializer();
+  if (typeof serializer?.serialize !== 'function' || typeof serializer?.deserialize !== 'function') {
+    fail('serializer', 'expected an object with serialize() and deserialize()');
+  }
+  const maxAttributeBytes = options.maxAttributeBytes ?? 1024 * 1024;
+  if (typeof maxAttributeBytes !== 'number' || !Number.isInteger(maxAttributeBytes) || maxAttributeBytes < 1) {
+    fail('maxAttributeBytes', `expected an integer >= 1, got ${JSON.stringify(maxAttributeBytes)}`);
+  }
+  const touchIntervalSeconds = options.touchIntervalSeconds ?? 0;
+  if (typeof touchIntervalSeconds !== 'number' || !(touchIntervalSeconds >= 0) || !Number.isFinite(touchIntervalSeconds)) {
+    fail('touchIntervalSeconds', `expected a number of seconds >= 0, got ${JSON.stringify(touchIntervalSeconds)}`);
+  }
+  return {
+    settings: { flushMode, saveMode, serializer, maxAttributeBytes, touchIntervalMs: touchIntervalSeconds * 1000 },
+    maxInactiveIntervalInSeconds: interval,
+  };
 }
