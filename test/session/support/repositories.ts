@@ -5,6 +5,7 @@ import {
 import { RedisSessionRepository } from '../../../libs/session/src/redis/redis-session-repository.js';
 import type { SessionSettings } from '../../../libs/session/src/core/http-session.js';
 import { RedisKeys } from '../../../libs/session/src/redis/redis-keys.js';
+import { AuditedSessionRepository } from './audited-session-repository.js';
 import { startRedisCluster, type RedisCluster } from '../../harness/redis-cluster.js';
 import { isCluster, sessionRedisClient, sharedRedisUrl, testRedisMode, uniqueNamespace, type SharedRedisClient } from '../../harness/redis.js';
 
@@ -117,6 +118,27 @@ export function inMemoryImplementation(): RepositoryImplementation {
     },
     async close() {
       for (const repo of opened) repo.close();
+    },
+  };
+}
+
+/**
+ * A user's own repository (AuditedSessionRepository, built from the public API only) decorating a
+ * public InMemorySessionRepository; the peer is a second decorator over the same store.
+ */
+export function auditedImplementation(): RepositoryImplementation {
+  const opened: InMemorySessionRepository[] = [];
+  return {
+    name: 'AuditedSessionRepository over an InMemorySessionRepository',
+    open(options = {}) {
+      const store = new InMemorySessionRepository(memoryOptionsOf(options));
+      opened.push(store);
+      const repo = new AuditedSessionRepository(store);
+      const peer = new AuditedSessionRepository(store);
+      return { repo, peer, holds: async (id) => (await repo.findById(id, { touch: false })) !== undefined };
+    },
+    async close() {
+      for (const store of opened) store.close();
     },
   };
 }
