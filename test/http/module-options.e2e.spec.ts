@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
-import { EnableRedisHttpSession, type SessionModuleOptions } from 'nestjs-redis-session';
+import { EnableRedisHttpSession, InMemorySessionRepository, type SessionModuleOptions } from 'nestjs-redis-session';
 import { sessionRedisOption, sessionRedisUrl, uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from './client.js';
 import { startFixtureApp, startFixtureAppWith, type Platform } from './fixture-app.js';
@@ -36,6 +36,9 @@ const invalidOptions: [string, SessionModuleOptions][] = [
   ['headerName', { headerName: 'X Auth' }],
   ['commandTimeoutMs', { commandTimeoutMs: 0 }],
   ['store', { store: 'disk' as never }],
+  ['store', { store: 'mongo' as never }],
+  ['store', { store: {} as never }],
+  ['store', { store: InMemorySessionRepository as never }], // the class, not an instance
 ];
 
 describe.each<Platform>(['express', 'fastify'])('module options on %s', (platform) => {
