@@ -32,8 +32,15 @@ function connect(base, cookie) {
   return new Promise((resolve, reject) => {
     const socket = io(base, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true });
     const timer = setTimeout(() => reject(new Error('socket connect timeout')), 5000);
-    socket.once('connect', () => (clearTimeout(timer), resolve(socket)));
-    socket.once('connect_error', (error) => (clearTimeout(timer), socket.close(), reject(error)));
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(error);
+    });
   });
 }
 

@@ -28,8 +28,14 @@ function connect(base, cookie) {
   return new Promise((resolve, reject) => {
     const socket = io(base, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true });
     const timer = setTimeout(() => reject(new Error('connect timeout')), 10_000);
-    socket.once('connect', () => (clearTimeout(timer), resolve(socket)));
-    socket.once('connect_error', (error) => (clearTimeout(timer), reject(error)));
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 }
 
@@ -37,7 +43,10 @@ function connect(base, cookie) {
 function closedAt(socket, limitMs) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(NaN), limitMs);
-    socket.once('disconnect', () => (clearTimeout(timer), resolve(Date.now())));
+    socket.once('disconnect', () => {
+      clearTimeout(timer);
+      resolve(Date.now());
+    });
   });
 }
 

@@ -52,8 +52,14 @@ async function openSockets(base, count, withSession) {
       sockets.push(socket);
       await new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('socket did not connect within 5 s')), 5000);
-        socket.once('connect', () => (clearTimeout(timer), resolve()));
-        socket.once('connect_error', (error) => (clearTimeout(timer), reject(error)));
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.once('connect_error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
       });
     }
     return sockets;

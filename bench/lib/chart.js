@@ -38,5 +38,5 @@ export function writeRatioChart(summary, file) {
   });
   parts.push('</svg>');
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, parts.join('\n') + '\n');
+  writeFileSync(file, `${parts.join('\n')}\n`);
 }

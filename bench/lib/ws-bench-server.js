@@ -22,7 +22,7 @@ if (!VARIANTS.includes(variant)) throw new Error(`unknown variant "${variant}": 
 const withModule = variant !== 'bare';
 
 function decorateMethod(target, method, decorators, parameters = []) {
-  parameters.forEach((parameter, index) => parameter(target.prototype, method, index));
+  for (const [index, parameter] of parameters.entries()) parameter(target.prototype, method, index);
   Reflect.decorate(decorators, target.prototype, method, Object.getOwnPropertyDescriptor(target.prototype, method));
 }
 
