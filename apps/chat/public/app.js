@@ -1,5 +1,6 @@
 // The chat page: sign in over HTTP (the session cookie), then talk over Socket.IO under that session.
 // Every user-supplied string reaches the page through textContent, never as HTML.
+// biome-ignore lint/suspicious/noRedundantUseStrict: a classic <script> (not a module), so this directive is what makes it strict
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -75,7 +76,7 @@ $('login-form').addEventListener('submit', async (event) => {
   try {
     const response = await api('POST', '/api/login', { username });
     if (!response.ok) {
-      const message = response.data && response.data.message;
+      const message = response.data?.message;
       return showError($('login-error'), Array.isArray(message) ? message.join(', ') : message || `Sign-in failed (${response.status})`);
     }
     enterChat(response.data.username);
@@ -128,12 +129,12 @@ function connect() {
   });
   socket.on('connect_error', (error) => {
     // The session ended while we were away (the server restarted, or it expired): ask for a new sign-in.
-    if (error && error.data && error.data.code === 'SESSION_REQUIRED') sessionEnded('expired');
+    if (error?.data?.code === 'SESSION_REQUIRED') sessionEnded('expired');
   });
   socket.on('history', (messages) => messages.forEach(addMessage));
   socket.on('message', addMessage);
   socket.on('presence', renderPresence);
-  socket.on('session:destroyed', (payload) => sessionEnded(payload && payload.reason));
+  socket.on('session:destroyed', (payload) => sessionEnded(payload?.reason));
 }
 
 function teardownSocket() {
@@ -182,12 +183,12 @@ $('message-input').addEventListener('input', () => autoGrow($('message-input')))
 function sendMessage() {
   const input = $('message-input');
   const text = input.value;
-  if (!text.trim() || !state.socket || !state.socket.connected) return;
+  if (!text.trim() || !state.socket?.connected) return;
   $('send-button').disabled = true;
   state.socket.timeout(5000).emit('message', { text }, (error, ack) => {
-    $('send-button').disabled = !(state.socket && state.socket.connected);
+    $('send-button').disabled = !state.socket?.connected;
     if (error) return showError($('send-error'), 'Not sent: the server did not answer. Try again.');
-    if (ack && ack.error) return showError($('send-error'), ack.error);
+    if (ack?.error) return showError($('send-error'), ack.error);
     showError($('send-error'), '');
     input.value = '';
     autoGrow(input);
