@@ -79,7 +79,7 @@ describe('Socket.IO handshake fuzz', () => {
       : [requireSession ? { kind: 'refused', code: 'SESSION_REQUIRED' } : { kind: 'session', sessionId: null }];
 
   const isPlainObject = (value: unknown) => Object.prototype.toString.call(value) === '[object Object]';
-  const carriesLiveToken = (auth: unknown) => isPlainObject(auth) && Object.prototype.hasOwnProperty.call(auth, 'token') && (auth as { token: unknown }).token === liveId;
+  const carriesLiveToken = (auth: unknown) => isPlainObject(auth) && Object.hasOwn(auth as object, 'token') && (auth as { token: unknown }).token === liveId;
 
   it('auth: any JSON payload connects under the live session only when auth.token is exactly its id', async () => {
     const token = fc.oneof(fc.jsonValue({ maxDepth: 2 }), nearValidTokens(liveId), wellFormedId, fc.constant(liveId), fc.constant('A'.repeat(100_000)));

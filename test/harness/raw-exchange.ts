@@ -18,7 +18,7 @@ export function rawExchange(baseUrl: string, method: 'GET' | 'POST', path: strin
   const head = [`${method} ${path} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close', ...headerLines];
   const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body, 'utf8');
   if (body !== undefined) head.push('Content-Type: application/json', `Content-Length: ${payload.length}`);
-  const request = Buffer.concat([Buffer.from(head.join('\r\n') + '\r\n\r\n', 'latin1'), payload]);
+  const request = Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), payload]);
   return new Promise((resolve, reject) => {
     // Not end(): Node's server aborts a request whose client half-closes before the response.
     const socket = connect(Number(port), hostname, () => socket.write(request));

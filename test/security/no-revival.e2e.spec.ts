@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { FlushMode, PRINCIPAL_NAME_INDEX_NAME } from 'nestjs-redis-session';
+import { FlushMode } from 'nestjs-redis-session';
 import type { Socket } from 'socket.io-client';
 import { allKeys } from '../fuzz/support/key-audit.js';
 import { sharedRedisUrl, uniqueNamespace } from '../harness/redis.js';

@@ -52,6 +52,7 @@ describe('prototype pollution', () => {
   function expectInert(value: any): void {
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
     expect(Object.hasOwn(value, '__proto__')).toBe(true);
+    // biome-ignore lint/suspicious/noProto: reads the own data property named __proto__, the case under test
     expect(value.__proto__).toEqual(POISON);
     expect(value.polluted).toBeUndefined();
   }

@@ -407,7 +407,7 @@ describe('RedisSessionRepository on a private server', () => {
       expect(all.length).toBeGreaterThanOrEqual(4);
       expect(all.filter((key) => !key.startsWith('x:y:'))).toEqual([]);
       expect(all).toContain(`x:y:sessions:{${keepers.id}}`);
-      expect(all).toContain('x:y:index:' + PRINCIPAL_NAME_INDEX_NAME + ':carol');
+      expect(all).toContain(`x:y:index:${PRINCIPAL_NAME_INDEX_NAME}:carol`);
       expect(all).toContain('x:y:expirations:{0}');
     });
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it, afterAll } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { EnableRedisHttpSession, SessionRepository } from 'nestjs-redis-session';
 import { sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
