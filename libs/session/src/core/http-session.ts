@@ -71,7 +71,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
 
   /** @internal Use `SessionRepository.createSession()` or `findById()`. */
   constructor(
-    private readonly store: SessionStore,
+    private store: SessionStore,
     private readonly settings: SessionSettings,
     id: string | undefined,
     data: SessionData,
@@ -258,6 +258,14 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     const result = this.#writes ? this.#writes.then(write, write) : write();
     this.#writes = result;
     return result;
+  }
+
+  /**
+   * @internal Makes `save()`, `invalidate()` and IMMEDIATE writes go through `store`: the repository
+   * the module was given, which may wrap the one that built the session (auditing, metrics).
+   */
+  bindTo(store: SessionStore): void {
+    this.store = store;
   }
 
   /** @internal Registers the HTTP layer's hook for cookie/header updates. */

@@ -9,8 +9,7 @@ import type { SessionEvent } from './session-events.js';
 export abstract class SessionRepository {
   /**
    * The events of a repository passed as the `store` option: the module forwards them to
-   * SessionEvents (so sockets of a deleted session are closed). Override it to provide them; the
-   * built-in stores emit there directly.
+   * SessionEvents (so sockets of a deleted session are closed). Override it to provide them.
    */
   get events(): Observable<SessionEvent> | undefined {
     return undefined;

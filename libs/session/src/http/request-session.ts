@@ -118,6 +118,7 @@ export class RequestSession {
 
   private adopt<T extends Record<string, any>>(session: HttpSession<T>): HttpSession<T> {
     this.#session = session;
+    session.bindTo(this.dependencies.repository);
     session.onChange(() => this.reflect(session));
     return session;
   }

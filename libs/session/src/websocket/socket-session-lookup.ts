@@ -29,5 +29,9 @@ export function getSocketSession<T extends Record<string, any> = Record<string, 
     return Promise.reject(new Error('getSocketSession() needs the session adapter: app.useWebSocketAdapter(new SessionIoAdapter(app)) in main.ts'));
   }
   const sessionId: unknown = socket.data?.sessionId;
-  return typeof sessionId === 'string' ? repository.findById<T>(sessionId, { touch: false }) : Promise.resolve(undefined);
+  if (typeof sessionId !== 'string') return Promise.resolve(undefined);
+  return repository.findById<T>(sessionId, { touch: false }).then((session) => {
+    session?.bindTo(repository);
+    return session;
+  });
 }

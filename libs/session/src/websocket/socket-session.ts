@@ -46,6 +46,7 @@ export class MessageSession {
     // reads the session on each message costs a read, not a write.
     const session = await this.repository.findById(id, { touch: false });
     if (!session) this.sessionEnded = true;
+    session?.bindTo(this.repository);
     this.#loaded = session ?? null;
     return session;
   }
