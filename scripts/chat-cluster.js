@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-const MAIN = 'dist/apps/chat/main.js';
+const MAIN = 'dist/apps/chat/apps/chat/src/main.js';
 
 function fail(message) {
   console.error(`chat:cluster: ${message}`);
