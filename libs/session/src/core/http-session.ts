@@ -24,9 +24,7 @@ export interface SessionSettings {
 }
 
 /** Told about changes that the HTTP layer must reflect in a cookie or header at once. */
-export interface SessionChangeListener {
-  (session: HttpSession<any>): void;
-}
+export type SessionChangeListener = (session: HttpSession<any>) => void;
 
 type Attributes = Record<string, unknown>;
 
@@ -141,7 +139,10 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     this.assertUsable();
     if (typeof name !== 'string' || name.length === 0) throw new SessionAttributeError(String(name), 'the name must be a non-empty string');
     if (LONE_SURROGATE.test(name)) throw new SessionAttributeError(name, 'the name must be well-formed Unicode (a lone surrogate has no UTF-8 form)');
-    if (value === undefined) return this.remove(name);
+    if (value === undefined) {
+      this.remove(name);
+      return;
+    }
     const text = this.settings.serializer.serialize(value, name);
     if (Buffer.byteLength(text) > this.settings.maxAttributeBytes) {
       throw new SessionAttributeError(name, `its serialized size exceeds maxAttributeBytes (${this.settings.maxAttributeBytes})`);

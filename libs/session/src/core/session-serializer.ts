@@ -49,11 +49,13 @@ function assertJsonSafe(value: unknown, attribute: string, path: string, ancesto
       if (!Number.isFinite(value)) refuse(attribute, path, `${value} is not representable in JSON`);
       return;
     case 'undefined':
-      return refuse(attribute, path, 'undefined is not a value (use remove() to delete an attribute)');
+      refuse(attribute, path, 'undefined is not a value (use remove() to delete an attribute)');
+      return;
     case 'function':
     case 'symbol':
     case 'bigint':
-      return refuse(attribute, path, `a ${typeof value} is not serializable`);
+      refuse(attribute, path, `a ${typeof value} is not serializable`);
+      return;
   }
   if (value === null) return;
   const object = value as object;

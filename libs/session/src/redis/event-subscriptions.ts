@@ -152,7 +152,7 @@ export class EventSubscriptions {
   private async enableNotifications(node: Redis): Promise<void> {
     try {
       const [, current = ''] = (await node.config('GET', 'notify-keyspace-events')) as string[];
-      const expanded = current.includes('A') ? current + 'g$lshzxet' : current;
+      const expanded = current.includes('A') ? `${current}g$lshzxet` : current;
       const missing = REQUIRED_FLAGS.filter((flag) => !expanded.includes(flag));
       if (missing.length > 0) await node.config('SET', 'notify-keyspace-events', current + missing.join(''));
     } catch (error) {

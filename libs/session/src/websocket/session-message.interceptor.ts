@@ -60,10 +60,16 @@ export class SessionMessageInterceptor {
 
   /** Before an inbound event reaches its handler: keeps the session alive; refuses events of a session that has ended. */
   private preHandle(socket: Socket, sessionId: string, next: (error?: Error) => void): void {
-    if (!this.#toucher.claimTouch(sessionId)) return next();
+    if (!this.#toucher.claimTouch(sessionId)) {
+      next();
+      return;
+    }
     this.#toucher.touch(sessionId).then(
       (alive) => {
-        if (alive) return next();
+        if (alive) {
+          next();
+          return;
+        }
         socket.emit('exception', { status: 'error', message: SESSION_ENDED_MESSAGE });
         this.closeEnded(socket, sessionId);
       },
