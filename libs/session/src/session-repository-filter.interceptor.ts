@@ -2,6 +2,7 @@ import { Injectable, type CallHandler, type ExecutionContext, type NestIntercept
 import { WsException } from '@nestjs/websockets';
 import { Observable } from 'rxjs';
 import { SessionStoreUnavailableError } from './core/errors.js';
+import { hasSessionParameter } from './decorators/session-parameters.js';
 import { RequestSession } from './http/request-session.js';
 import { ThrottledLogger } from './throttled-logger.js';
 import { currentMessageSession } from './websocket/socket-session.js';
@@ -70,10 +71,16 @@ export class SessionRepositoryFilter implements NestInterceptor {
     });
   }
 
-  /** Whether the filter handles this kind of context: HTTP and gateway messages (not RPC). */
+  /**
+   * Whether the filter wraps this handler: an HTTP route with a `@Session()` parameter or whose
+   * session a guard already opened, or a gateway message with a session context. Any other route
+   * passes through at the cost of a no-op interceptor; if something later writes to its session
+   * (an interceptor of the app's, `resolveSession()` in the handler), the backstop stores it.
+   */
   protected shouldCommit(context: ExecutionContext): boolean {
     const type = context.getType();
-    return type === 'http' || (type === 'ws' && currentMessageSession() !== undefined);
+    if (type === 'http') return hasSessionParameter(context.getHandler()) || RequestSession.of(context.getArgByIndex(0)) !== undefined;
+    return type === 'ws' && currentMessageSession() !== undefined;
   }
 
   /** The session work of the handler, if it used a session; undefined when there is none. */

@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { resolveSession, type ResolveSessionOptions } from '../http/resolve-session.js';
-import { recordSessionParameter } from '../websocket/session-reading-messages.js';
+import { recordSessionParameter } from './session-parameters.js';
 import { resolveSocketSession } from '../websocket/socket-session.js';
 
 /**
@@ -14,6 +14,6 @@ import { resolveSocketSession } from '../websocket/socket-session.js';
 export const Session = createParamDecorator(
   (options: ResolveSessionOptions | undefined, context: ExecutionContext) =>
     context.getType() === 'ws' ? resolveSocketSession(context, options) : resolveSession(context, options),
-  // Gateways give a session context only to the messages whose handlers ask for it.
+  // The filter and the socket adapter do their work only for the handlers that ask for the session.
   [recordSessionParameter],
 );

@@ -1,4 +1,5 @@
 import { MESSAGE_METADATA } from '@nestjs/websockets/constants.js';
+import { sessionParameterMethods } from '../decorators/session-parameters.js';
 
 /**
  * Which gateway messages have a handler that asks for the session (`@Session()`), so that the
@@ -7,28 +8,23 @@ import { MESSAGE_METADATA } from '@nestjs/websockets/constants.js';
  * on every message made an echo gateway 0.73-0.93x as fast as on the plain IoAdapter (+7 to +23 us
  * of server CPU per message: AsyncLocalStorage turns on promise hooks process-wide before Node 24).
  *
- * The adapter sees a handler's message pattern, never its method, so methods are recorded when
- * `@Session()` decorates them and their patterns read (from `@SubscribeMessage()`) when needed.
+ * The adapter sees a handler's message pattern, never its method, so the methods `@Session()`
+ * decorates have their patterns read (from `@SubscribeMessage()`) when needed.
  * A pattern shared by a handler that reads the session and one that does not gets the context
  * for both: slower, never wrong.
  */
-const decoratedMethods: { target: object; key: string | symbol }[] = [];
 let cached: { recorded: number; patterns: Set<unknown> } | undefined;
-
-/** Parameter-decorator enhancer of `@Session()`: records the method it decorates. */
-export function recordSessionParameter(target: object, key: string | symbol | undefined): void {
-  if (key !== undefined) decoratedMethods.push({ target, key });
-}
 
 /** The message patterns whose handlers ask for the session. */
 export function sessionReadingMessages(): ReadonlySet<unknown> {
-  if (cached?.recorded === decoratedMethods.length) return cached.patterns;
+  const methods = sessionParameterMethods();
+  if (cached?.recorded === methods.length) return cached.patterns;
   const patterns = new Set<unknown>();
-  for (const { target, key } of decoratedMethods) {
+  for (const { target, key } of methods) {
     const method = (target as Record<string | symbol, unknown>)[key];
     const pattern = typeof method === 'function' ? Reflect.getMetadata(MESSAGE_METADATA, method) : undefined;
     if (pattern !== undefined) patterns.add(pattern);
   }
-  cached = { recorded: decoratedMethods.length, patterns };
+  cached = { recorded: methods.length, patterns };
   return patterns;
 }
