@@ -67,7 +67,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   #flushError: unknown;
   #changeListener: SessionChangeListener | undefined;
 
-  /** @internal Use `SessionRepository.createSession()` or `findById()`. */
+  /** Sessions are made by a repository: `SessionRepository.createSession()` or `findById()`. */
   constructor(
     private store: SessionStore,
     private readonly settings: SessionSettings,
