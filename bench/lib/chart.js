@@ -2,14 +2,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const COLORS = { floor: '#8a8a8a', ours: '#2f7d4f', 'es-pipelined': '#c98b2b', 'es-default': '#b5523b' };
+const COLORS = { 'bare-interceptor': '#5b6fa8', floor: '#8a8a8a', ours: '#2f7d4f', 'es-pipelined': '#c98b2b', 'es-default': '#b5523b' };
 
 export function writeRatioChart(summary, file) {
   const bars = [];
   for (const [platform, table] of Object.entries(summary.platforms)) {
     for (const [name, entry] of Object.entries(table)) {
       if (name === 'bare') continue;
-      const [variant, route] = name.split(' ');
+      const [variant, route = 'bare'] = name.split(' ');
       bars.push({ label: `${platform} ${variant} ${route}`, variant, ratio: entry.ratioToBare });
     }
   }

@@ -1,15 +1,16 @@
 /**
  * One HTTP server for the throughput benchmark, in its own process so that each variant gets the
  * same CPU. Usage: node dist/bench/servers/http-server.js <express|fastify> <variant> <port> <redisUrl>
- * Variants: bare (no session), floor (no session library: each route makes the Redis round trips
+ * Variants: bare (no session), bare-interceptor (bare with one no-op global interceptor: the price of
+ * the session filter's shape, an APP_INTERCEPTOR, before it does anything), floor (no session library: each route makes the Redis round trips
  * ours makes, with plain commands, straight from the handler, on one fixed hash), ours (this
  * library), es-default (express-session + connect-redis as the Nest recipe configures it),
  * es-pipelined (the same with ioredis enableAutoPipelining).
  * Routes: GET /bare, GET /read, POST /write, POST /login. Prints "ready" when listening.
  */
 import 'reflect-metadata';
-import { Controller, Get, HttpCode, Module, Post, Req, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Controller, Get, HttpCode, Injectable, Module, Post, Req, type CallHandler, type DynamicModule, type ExecutionContext, type NestInterceptor, type OnModuleInit } from '@nestjs/common';
+import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { RedisStore } from 'connect-redis';
@@ -28,6 +29,14 @@ class BareController {
   @Get('bare')
   bare() {
     return { ok: true };
+  }
+}
+
+/** Does nothing: what any global interceptor costs a route through Nest's interceptor chain. */
+@Injectable()
+class NoopInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    return next.handle();
   }
 }
 
@@ -131,6 +140,9 @@ class BenchModule {
         imports: [EnableRedisHttpSession.forRoot({ redis: redisUrl, redisNamespace: 'bench', sweepIntervalMs: Number(process.env.SWEEP_MS ?? 200) })],
         controllers: [BareController, OurSessionController],
       };
+    }
+    if (variant === 'bare-interceptor') {
+      return { module: BenchModule, controllers: [BareController], providers: [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] };
     }
     const routes = { bare: [], floor: [FloorController] }[variant as 'bare' | 'floor'] ?? [ExpressSessionController];
     return { module: BenchModule, controllers: [BareController, ...routes] };
