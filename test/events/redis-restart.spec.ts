@@ -2,20 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { newClient, uniqueNamespace } from '../harness/redis.js';
-import { sleep, startInstance, storeSession, type Instance } from './instance.js';
-
-/** Retries an operation that fails while the module reconnects, for at most timeoutMs. */
-async function eventually<T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
-}
+import { eventually } from '../harness/eventually.js';
+import { startInstance, storeSession, type Instance } from './instance.js';
 
 describe('events after a Redis restart', () => {
   const namespace = uniqueNamespace('restart');

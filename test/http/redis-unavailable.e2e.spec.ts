@@ -5,6 +5,7 @@ import { uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from './client.js';
 import { startFixtureApp, type Platform } from './fixture-app.js';
 import { recordUnhandledRejections } from './host-process.js';
+import { eventually } from '../harness/eventually.js';
 
 const COMMAND_TIMEOUT_MS = 500;
 /** Time allowed beyond the command timeout for the HTTP exchange itself. */
@@ -114,15 +115,3 @@ describe.each<Platform>(['express', 'fastify'])('Redis unavailable on %s', (plat
     expect(rejections.reasons).toEqual([]);
   });
 });
-
-async function eventually(assertion: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await assertion();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}

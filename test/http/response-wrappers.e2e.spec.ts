@@ -19,6 +19,7 @@ import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { sessionRedisClient, sessionRedisOption, uniqueNamespace, type SharedRedisClient } from '../harness/redis.js';
 import { recordUnhandledRejections } from './host-process.js';
 import { sessionIdOf, type Platform } from './fixture-app.js';
+import { eventually } from '../harness/eventually.js';
 
 /** A body well over compression's 1 KB threshold, so that it goes out through the compression stream. */
 const bigBody = (value: number) => ({ value, padding: 'session '.repeat(1024) });
@@ -311,16 +312,4 @@ async function stopRedisForExpressSession(): Promise<void> {
   const server = await expressSessionRedis;
   expressSessionRedis = undefined;
   await server.stop();
-}
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await delay(100);
-    }
-  }
 }

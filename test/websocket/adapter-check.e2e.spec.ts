@@ -9,6 +9,7 @@ import type { Socket } from 'socket.io';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
 import { CookieClient } from '../http/client.js';
 import { RecordingLogger } from './recording-logger.js';
+import { eventually } from '../harness/eventually.js';
 
 const FIX = 'app.useWebSocketAdapter(new SessionIoAdapter(app))';
 
@@ -172,15 +173,3 @@ describe('getSocketSession() in handleConnection and handleDisconnect', () => {
     await expect(getSocketSession(socket)).rejects.toThrow(FIX);
   });
 });
-
-async function eventually(check: () => void, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
