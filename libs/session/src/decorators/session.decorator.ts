@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { resolveSession, type ResolveSessionOptions } from '../http/resolve-session.js';
 import { recordSessionParameter } from './session-parameters.js';
+import { sessionParameterType } from './session-parameter-type.js';
 import { resolveSocketSession } from '../websocket/socket-session.js';
 
 /**
@@ -14,6 +15,7 @@ import { resolveSocketSession } from '../websocket/socket-session.js';
 export const Session = createParamDecorator(
   (options: ResolveSessionOptions | undefined, context: ExecutionContext) =>
     context.getType() === 'ws' ? resolveSocketSession(context, options) : resolveSession(context, options),
-  // The filter and the socket adapter do their work only for the handlers that ask for the session.
-  [recordSessionParameter],
+  // The filter and the socket adapter do their work only for the handlers that ask for the session;
+  // a global ValidationPipe must not take the session for a DTO.
+  [recordSessionParameter, sessionParameterType],
 );
