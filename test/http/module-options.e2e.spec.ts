@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { Injectable, Module, type INestApplication } from '@nestjs/common';
-import { EnableRedisHttpSession, InMemorySessionRepository, type SessionModuleOptions } from 'nestjs-redis-session';
+import { Injectable, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { EnableRedisHttpSession, InMemorySessionRepository, FlushMode, SaveMode, SESSION_OPTIONS, SessionOptionsError, type ResolvedSessionOptions, type SessionModuleOptions } from 'nestjs-redis-session';
 import { sessionRedisOption, sessionRedisUrl, uniqueNamespace } from '../harness/redis.js';
 import { CookieClient } from './client.js';
 import { startFixtureApp, startFixtureAppWith, type Platform } from './fixture-app.js';
@@ -15,6 +15,14 @@ class AppConfigModule {}
 class SessionOptionsFromClass {
   create(): SessionModuleOptions {
     return { redis: sessionRedisOption(), redisNamespace: uniqueNamespace('async-class') };
+  }
+}
+
+/** Provides a given FakeConfigService, as ConfigModule.forRoot() provides ConfigService. */
+@Module({})
+class ConfigModuleLike {
+  static with(config: FakeConfigService): DynamicModule {
+    return { module: ConfigModuleLike, providers: [{ provide: FakeConfigService, useValue: config }], exports: [FakeConfigService] };
   }
 }
 
@@ -41,6 +49,28 @@ const invalidOptions: [string, SessionModuleOptions][] = [
   ['store', { store: InMemorySessionRepository as never }], // the class, not an instance
 ];
 
+/** Misspelt option names at each level, and the message that must name them and the valid one. */
+const misspeltOptions: [string, Record<string, unknown>, string][] = [
+  ['top level', { maxInactiveInterval: 60 }, 'unknown option "maxInactiveInterval" (did you mean "maxInactiveIntervalInSeconds"?)'],
+  ['top level, a case slip', { redisnamespace: 'x' }, 'unknown option "redisnamespace" (did you mean "redisNamespace"?)'],
+  ['cookie', { cookie: { maxAge: 60 } }, 'unknown option "cookie.maxAge" (did you mean "cookie.maxAgeSeconds"?)'],
+  ['cookie, a typo', { cookie: { smaeSite: 'Lax' } }, 'unknown option "cookie.smaeSite" (did you mean "cookie.sameSite"?)'],
+  ['websocket', { websocket: { allowedOrigin: ['https://a.example'] } }, 'unknown option "websocket.allowedOrigin" (did you mean "websocket.allowedOrigins"?)'],
+  ['a name like none', { colour: 'blue' }, 'unknown option "colour"'],
+];
+
+/** Stands for @nestjs/config's ConfigService: options come from a config file, as plain strings. */
+@Injectable()
+class FakeConfigService {
+  readonly #values: Record<string, unknown>;
+  constructor(values: Record<string, unknown>) {
+    this.#values = values;
+  }
+  get<T>(key: string): T {
+    return this.#values[key] as T;
+  }
+}
+
 describe.each<Platform>(['express', 'fastify'])('module options on %s', (platform) => {
   const apps: INestApplication[] = [];
 
@@ -56,6 +86,53 @@ describe.each<Platform>(['express', 'fastify'])('module options on %s', (platfor
   it('forRootAsync rejects bad options from its factory the same way', async () => {
     const module = EnableRedisHttpSession.forRootAsync({ useFactory: async () => ({ redis: sessionRedisOption(), maxInactiveIntervalInSeconds: 1.5 }) });
     await expect(startFixtureAppWith(platform, module, { logger: false })).rejects.toThrow('invalid option "maxInactiveIntervalInSeconds"');
+  });
+
+  it.each(misspeltOptions)('forRoot refuses a misspelt option name (%s), naming the nearest valid one', async (_level, options, message) => {
+    const start = startFixtureApp(platform, { redis: sessionRedisOption(), ...options } as SessionModuleOptions, { logger: false });
+    await expect(start).rejects.toThrow(SessionOptionsError);
+    await expect(startFixtureApp(platform, { redis: sessionRedisOption(), ...options } as SessionModuleOptions, { logger: false })).rejects.toThrow(
+      `EnableRedisHttpSession: ${message}`,
+    );
+  });
+
+  it.each(misspeltOptions)('forRootAsync refuses a misspelt option name (%s) from a config-service factory', async (_level, options, message) => {
+    const config = new FakeConfigService({ session: { redis: sessionRedisOption(), ...options } });
+    const module = EnableRedisHttpSession.forRootAsync({
+      imports: [ConfigModuleLike.with(config)],
+      inject: [FakeConfigService],
+      useFactory: (service: FakeConfigService) => service.get<SessionModuleOptions>('session'),
+    });
+    await expect(startFixtureAppWith(platform, module, { logger: false })).rejects.toThrow(`EnableRedisHttpSession: ${message}`);
+  });
+
+  it('forRoot({ isGlobal }) and a redis option of ioredis keys are not refused', async () => {
+    // ioredis' own options are its to check: these keys are unknown to us and must pass.
+    const option = sessionRedisOption();
+    const redis = typeof option === 'string' ? { host: new URL(option).hostname, port: Number(new URL(option).port), connectionName: 'strict', lazyConnect: false } : option;
+    const { app, url } = await startFixtureAppWith(platform, EnableRedisHttpSession.forRoot({ isGlobal: true, redis, redisNamespace: uniqueNamespace('strict') }));
+    apps.push(app);
+    const client = new CookieClient(url);
+    await client.post('/set', { name: 'a', value: 1 });
+    expect((await client.get('/peek')).body.exists).toBe(true);
+  });
+
+  it("flushMode and saveMode as the enums' strings (as a config file gives them) take effect", async () => {
+    const config = new FakeConfigService({ flushMode: 'IMMEDIATE', saveMode: 'ALWAYS' });
+    const module = EnableRedisHttpSession.forRootAsync({
+      imports: [ConfigModuleLike.with(config)],
+      inject: [FakeConfigService],
+      useFactory: (service: FakeConfigService) => ({
+        redis: sessionRedisOption(),
+        redisNamespace: uniqueNamespace('strings'),
+        flushMode: service.get<'IMMEDIATE'>('flushMode'),
+        saveMode: service.get<'ALWAYS'>('saveMode'),
+      }),
+    });
+    const { app } = await startFixtureAppWith(platform, module);
+    apps.push(app);
+    const options = app.get(SESSION_OPTIONS) as ResolvedSessionOptions;
+    expect({ flushMode: options.flushMode, saveMode: options.saveMode }).toEqual({ flushMode: FlushMode.IMMEDIATE, saveMode: SaveMode.ALWAYS });
   });
 
   it('forRootAsync({ imports, inject, useFactory }) works end to end', async () => {

@@ -82,6 +82,24 @@ describe('new InMemorySessionRepository(options)', () => {
     expect(() => open(options as InMemorySessionRepositoryOptions)).toThrow(`invalid option "${option}"`);
   });
 
+  it('refuses a misspelt option name, naming the nearest valid one', () => {
+    expect(() => open({ maxInactiveInterval: 60 } as never)).toThrow(SessionOptionsError);
+    expect(() => open({ maxInactiveInterval: 60 } as never)).toThrow('unknown option "maxInactiveInterval" (did you mean "maxInactiveIntervalInSeconds"?)');
+    expect(() => open({ flushmode: 'IMMEDIATE' } as never)).toThrow('unknown option "flushmode" (did you mean "flushMode"?)');
+  });
+
+  it("takes flushMode and saveMode as the enums' strings", async () => {
+    const repo = open({ flushMode: 'IMMEDIATE', saveMode: 'ALWAYS' });
+    try {
+      const session = repo.createSession();
+      session.set('a', 1);
+      await session.flushed();
+      expect((await repo.findById(session.id))?.get('a')).toBe(1); // IMMEDIATE: written without save()
+    } finally {
+      repo.close();
+    }
+  });
+
   it('events: created, deleted and expired, then complete on close()', async () => {
     const repo = open({ maxInactiveIntervalInSeconds: 1 });
     const seen: SessionEvent[] = [];

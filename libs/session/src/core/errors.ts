@@ -34,4 +34,11 @@ export class SessionOptionsError extends Error {
     super(`EnableRedisHttpSession: invalid option "${option}": ${reason}`);
     this.name = 'SessionOptionsError';
   }
+
+  /** An option name the module does not know, with the valid one it most likely meant. */
+  static unknown(option: string, nearest: string | undefined): SessionOptionsError {
+    const error = new SessionOptionsError(option, 'unknown option');
+    error.message = `EnableRedisHttpSession: unknown option "${option}"${nearest === undefined ? '' : ` (did you mean "${nearest}"?)`}`;
+    return error;
+  }
 }

@@ -1,4 +1,5 @@
 import { SessionOptionsError } from '../core/errors.js';
+import { rejectUnknownOptions } from '../core/unknown-options.js';
 
 export type SameSite = 'Strict' | 'Lax' | 'None';
 
@@ -23,6 +24,10 @@ export interface SessionCookieOptions {
 /** Cookie options with every default filled in and checked. */
 export type ResolvedCookieOptions = Required<Omit<SessionCookieOptions, 'domain' | 'maxAgeSeconds'>> & Pick<SessionCookieOptions, 'domain' | 'maxAgeSeconds'>;
 
+const COOKIE_OPTION_NAMES: Record<keyof SessionCookieOptions, true> = {
+  name: true, path: true, domain: true, sameSite: true, httpOnly: true, secure: true, maxAgeSeconds: true, base64: true,
+};
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Fills in Spring's defaults and fails fast, naming the option (`cookie.<name>`), on anything invalid. */
@@ -34,6 +39,8 @@ export function resolveCookieOptions(cookie: SessionCookieOptions = {}): Resolve
     if (!allowed.includes(value)) fail(option, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
     return value;
   };
+  if (typeof cookie !== 'object' || cookie === null) throw new SessionOptionsError('cookie', `expected an object of cookie options, got ${JSON.stringify(cookie)}`);
+  rejectUnknownOptions(cookie, COOKIE_OPTION_NAMES, 'cookie.');
   const name = cookie.name ?? 'SESSION';
   if (typeof name !== 'string' || !TOKEN.test(name)) fail('name', `"${name}" is not a valid cookie name`);
   const path = cookie.path ?? '/';

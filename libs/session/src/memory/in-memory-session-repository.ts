@@ -1,6 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { BaseSessionRepository } from '../core/base-session-repository.js';
 import { SessionOptionsError } from '../core/errors.js';
+import { rejectUnknownOptions } from '../core/unknown-options.js';
 import { FlushMode } from '../core/flush-mode.js';
 import type { HttpSession, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME, principalFromSerialized } from '../core/principal.js';
@@ -14,10 +15,10 @@ import { JsonSessionSerializer, type SessionSerializer } from '../core/session-s
 export interface InMemorySessionRepositoryOptions {
   /** Idle seconds before a new session expires (default 1800). Negative: never; 0: at once. */
   maxInactiveIntervalInSeconds?: number;
-  /** Default FlushMode.ON_SAVE. */
-  flushMode?: FlushMode;
-  /** Default SaveMode.ON_SET_ATTRIBUTE. */
-  saveMode?: SaveMode;
+  /** Default FlushMode.ON_SAVE (or its string, `'IMMEDIATE'`). */
+  flushMode?: FlushMode | `${FlushMode}`;
+  /** Default SaveMode.ON_SET_ATTRIBUTE (or its string, `'ALWAYS'`). */
+  saveMode?: SaveMode | `${SaveMode}`;
   /** Default a JsonSessionSerializer. */
   serializer?: SessionSerializer;
   /** Largest serialized attribute value `set()` accepts, in bytes (default 1 MiB). */
@@ -174,19 +175,24 @@ export class InMemorySessionRepository extends BaseSessionRepository {
   }
 }
 
+const OPTION_NAMES: Record<keyof InMemorySessionRepositoryOptions, true> = {
+  maxInactiveIntervalInSeconds: true, flushMode: true, saveMode: true, serializer: true, maxAttributeBytes: true, touchIntervalSeconds: true,
+};
+
 /** The options with the module's defaults filled in (touch interval: 0), checked as the module checks its own. */
 function resolveInMemoryOptions(options: InMemorySessionRepositoryOptions): { settings: SessionSettings; maxInactiveIntervalInSeconds: number } {
   const fail = (option: string, reason: string): never => {
     throw new SessionOptionsError(option, reason);
   };
   if (typeof options !== 'object' || options === null) fail('options', `expected an object of InMemorySessionRepositoryOptions, got ${JSON.stringify(options)}`);
+  rejectUnknownOptions(options, OPTION_NAMES);
   const interval = options.maxInactiveIntervalInSeconds ?? 1800;
   if (typeof interval !== 'number' || !Number.isInteger(interval)) {
     fail('maxInactiveIntervalInSeconds', `expected an integer (negative: never expires), got ${JSON.stringify(interval)}`);
   }
-  const flushMode = options.flushMode ?? FlushMode.ON_SAVE;
+  const flushMode = (options.flushMode ?? FlushMode.ON_SAVE) as FlushMode;
   if (!Object.values(FlushMode).includes(flushMode)) fail('flushMode', `expected one of ${Object.values(FlushMode).join(', ')}, got ${JSON.stringify(flushMode)}`);
-  const saveMode = options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE;
+  const saveMode = (options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE) as SaveMode;
   if (!Object.values(SaveMode).includes(saveMode)) fail('saveMode', `expected one of ${Object.values(SaveMode).join(', ')}, got ${JSON.stringify(saveMode)}`);
   const serializer = options.serializer ?? new JsonSessionSerializer();
   if (typeof serializer?.serialize !== 'function' || typeof serializer?.deserialize !== 'function') {
