@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { SessionOptionsError } from './core/errors.js';
+import { rejectUnknownOptions } from './core/unknown-options.js';
 import { FlushMode } from './core/flush-mode.js';
 import { SessionRepository } from './core/session-repository.js';
 import { SaveMode } from './core/save-mode.js';
@@ -42,8 +43,10 @@ export interface SessionModuleOptions {
   touchIntervalSeconds?: number;
   /** Prefix of every Redis key and channel the library uses (default `spring:session`). */
   redisNamespace?: string;
-  flushMode?: FlushMode;
-  saveMode?: SaveMode;
+  /** Default FlushMode.ON_SAVE; the enum's string (`'IMMEDIATE'`) is accepted as well, as from a config file. */
+  flushMode?: FlushMode | `${FlushMode}`;
+  /** Default SaveMode.ON_SET_ATTRIBUTE; the enum's string (`'ALWAYS'`) is accepted as well. */
+  saveMode?: SaveMode | `${SaveMode}`;
   /**
    * `'redis'` (default), `'memory'` (a single-process store with the same contract, for development
    * and tests), or a SessionRepository of your own (its `events`, if it has them, reach SessionEvents).
@@ -68,6 +71,11 @@ export interface SessionModuleOptions {
   maxAttributeBytes?: number;
   /** Milliseconds a session operation may wait for Redis before it fails (a request: with 503); default 2000. */
   commandTimeoutMs?: number;
+  /**
+   * Fail start-up (`app.init()` rejects within about `commandTimeoutMs`) when Redis does not answer.
+   * Default false: the app starts, requests needing a session get 503s until Redis is back.
+   */
+  requireRedisAtStartup?: boolean;
   /** How often each instance looks for sessions past their deadline, in ms (default 200). */
   sweepIntervalMs?: number;
   /** Run `CONFIG SET notify-keyspace-events` so that external deletions are seen (default true). */
@@ -96,12 +104,24 @@ export interface ResolvedSessionOptions {
   serializer: SessionSerializer;
   maxAttributeBytes: number;
   commandTimeoutMs: number;
+  requireRedisAtStartup: boolean;
   sweepIntervalMs: number;
   configureKeyspaceNotifications: boolean;
   sessionFilter: Type<SessionRepositoryFilter>;
   websocket: { allowedOrigins: string[] | '*' | undefined; requireSession: boolean; requireAdapter: boolean; touchIntervalSeconds: number };
 }
 
+/** Every option name, so that a misspelt one is refused (the compiler keeps these lists complete). */
+const OPTION_NAMES: Record<keyof SessionModuleOptions, true> = {
+  maxInactiveIntervalInSeconds: true, touchIntervalSeconds: true, redisNamespace: true, flushMode: true, saveMode: true, store: true,
+  redis: true, idResolver: true, cookie: true, headerName: true, serializer: true, maxAttributeBytes: true, commandTimeoutMs: true,
+  requireRedisAtStartup: true, sweepIntervalMs: true, configureKeyspaceNotifications: true, websocket: true, sessionFilter: true,
+};
+/** ConfigurableModuleBuilder's extra: forRoot takes it out before the options reach us, but a factory may return it too. */
+const MODULE_EXTRAS = { isGlobal: true } as const;
+const WEBSOCKET_OPTION_NAMES: Record<keyof SessionWebSocketOptions, true> = {
+  allowedOrigins: true, requireSession: true, requireAdapter: true, touchIntervalSeconds: true,
+};
 
 /** Fills in defaults and fails fast, naming the option, on anything invalid. */
 export function resolveSessionOptions(options: SessionModuleOptions = {}): ResolvedSessionOptions {
@@ -119,6 +139,8 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     return value;
   };
 
+  if (typeof options !== 'object' || options === null) fail('options', `expected an object of SessionModuleOptions, got ${JSON.stringify(options)}`);
+  rejectUnknownOptions(options, { ...OPTION_NAMES, ...MODULE_EXTRAS });
   const interval = options.maxInactiveIntervalInSeconds ?? 1800;
   if (typeof interval !== 'number' || !Number.isInteger(interval)) {
     fail('maxInactiveIntervalInSeconds', `expected an integer (negative: never expires), got ${JSON.stringify(interval)}`);
@@ -136,6 +158,8 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     fail('serializer', 'expected an object with serialize() and deserialize()');
   }
   const websocket = options.websocket ?? {};
+  if (typeof websocket !== 'object' || websocket === null) fail('websocket', 'expected an object of websocket options');
+  rejectUnknownOptions(websocket, WEBSOCKET_OPTION_NAMES, 'websocket.');
   const allowedOrigins = websocket.allowedOrigins;
   if (allowedOrigins !== undefined && allowedOrigins !== '*' && !(Array.isArray(allowedOrigins) && allowedOrigins.every((o) => typeof o === 'string'))) {
     fail('websocket.allowedOrigins', 'expected an array of origins such as "https://chat.example.com", or "*"');
@@ -155,8 +179,8 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     maxInactiveIntervalInSeconds: interval,
     touchIntervalMs: touchIntervalSeconds * 1000,
     redisNamespace: namespace,
-    flushMode: oneOf('flushMode', options.flushMode ?? FlushMode.ON_SAVE, Object.values(FlushMode)),
-    saveMode: oneOf('saveMode', options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE, Object.values(SaveMode)),
+    flushMode: oneOf('flushMode', (options.flushMode ?? FlushMode.ON_SAVE) as FlushMode, Object.values(FlushMode)),
+    saveMode: oneOf('saveMode', (options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE) as SaveMode, Object.values(SaveMode)),
     store: options.store instanceof SessionRepository ? options.store : oneOf('store', options.store ?? 'redis', ['redis', 'memory'] as const),
     redis,
     idResolver,
@@ -165,6 +189,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     serializer,
     maxAttributeBytes: integer('maxAttributeBytes', options.maxAttributeBytes ?? 1024 * 1024, 1),
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, 1),
+    requireRedisAtStartup: oneOf('requireRedisAtStartup', options.requireRedisAtStartup ?? false, [true, false]),
     sweepIntervalMs: integer('sweepIntervalMs', options.sweepIntervalMs ?? 200, 10),
     sessionFilter: resolveSessionFilter(options.sessionFilter, fail),
     configureKeyspaceNotifications: oneOf('configureKeyspaceNotifications', options.configureKeyspaceNotifications ?? true, [true, false]),
