@@ -8,6 +8,7 @@ import { ExpirySweeper } from './redis/expiry-sweeper.js';
 import { closeRedis, connectRedis, type RedisConnection } from './redis/redis-connection.js';
 import { RedisEventListener } from './redis/redis-event-listener.js';
 import { RedisKeys } from './redis/redis-keys.js';
+import { assertRedisReachable } from './redis/redis-reachability.js';
 import { RedisSessionRepository } from './redis/redis-session-repository.js';
 import { LOGGER_CONTEXT } from './session.constants.js';
 import type { ResolvedSessionOptions } from './session-options.js';
@@ -67,6 +68,15 @@ export class SessionBackend implements OnModuleDestroy {
   /** Creates the backend and waits (bounded) for its event subscriptions. */
   static async start(options: ResolvedSessionOptions, events: SessionEvents): Promise<SessionBackend> {
     const backend = new SessionBackend(options, events);
+    if (backend.#connection && options.requireRedisAtStartup) {
+      try {
+        await assertRedisReachable(backend.#connection.client, options.commandTimeoutMs);
+      } catch (error) {
+        // Nothing else is started yet; a client of our own would otherwise retry forever and hold the process open.
+        if (backend.#connection.owned) backend.#connection.client.disconnect();
+        throw error;
+      }
+    }
     if (backend.#listener) {
       // Redis may be down at start-up: the app still starts, and subscriptions complete when it is back.
       const subscribed = backend.#listener.start().catch((error: unknown) => {
