@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import {
   BadRequestException, Body, ForbiddenException, CanActivate, Controller, ExecutionContext, Get, HttpCode, Injectable, Module, Post, Res, UseGuards,
-  UnauthorizedException, type DynamicModule, type INestApplication, type LogLevel,
+  UnauthorizedException, type DynamicModule, type INestApplication, type LoggerService, type LogLevel,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -114,7 +114,7 @@ export interface FixtureSetup {
   /** Trust `X-Forwarded-*` headers (Express `trust proxy`, Fastify `trustProxy`). */
   trustProxy?: boolean;
   /** Nest's logger levels (default errors and warnings; `false` for start-ups expected to fail). */
-  logger?: LogLevel[] | false;
+  logger?: LogLevel[] | false | LoggerService;
 }
 
 /** The fixture app on a real loopback port, with `EnableRedisHttpSession.forRoot(options)`; returns it and its base URL. */

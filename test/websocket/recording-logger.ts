@@ -1,11 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
 
-/** A Nest logger that keeps errors and warnings for the test to inspect, and prints nothing. */
+/** A Nest logger that keeps errors, warnings and log-level lines for the test to inspect, and prints nothing. */
 export class RecordingLogger implements LoggerService {
   readonly errors: string[] = [];
   readonly warnings: string[] = [];
+  readonly logs: string[] = [];
 
-  log(): void {}
+  log(message: unknown, ...rest: unknown[]): void {
+    this.logs.push([message, ...rest].map(String).join(' '));
+  }
   debug(): void {}
   verbose(): void {}
   error(message: unknown, ...rest: unknown[]): void {

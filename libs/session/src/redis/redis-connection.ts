@@ -1,5 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { DEFAULT_COMMAND_TIMEOUT_MS } from '../session.constants.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, LOGGER_CONTEXT } from '../session.constants.js';
 import { ThrottledLogger } from '../throttled-logger.js';
 import { withDeadline } from './command-deadline.js';
 import { isRedisClusterConfig, type RedisClusterConfig } from './redis-cluster-config.js';
@@ -44,7 +45,25 @@ export function connectRedis(option: string | RedisOptions | RedisClusterConfig 
   client.on('error', (error: Error) => logError(error));
   // A Cluster reports each node's errors apart from its own.
   client.on('node error', logError);
+  logRecovery(client);
   return { client, owned: true };
+}
+
+/**
+ * Logs once when the client is ready again after it lost Redis (errors are throttled, so without
+ * this line the logs would not say that service resumed); reconnection attempts in between log nothing.
+ */
+function logRecovery(client: Redis | Cluster): void {
+  let lost = false;
+  const markLost = () => {
+    lost = true;
+  };
+  client.on('error', markLost);
+  client.on('close', markLost);
+  client.on('ready', () => {
+    if (lost && client.status === 'ready') new Logger(LOGGER_CONTEXT).log('Redis connection restored');
+    lost = false;
+  });
 }
 
 /** What every connection the module opens gets, standalone or as a Cluster node. */
