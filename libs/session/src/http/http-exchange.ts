@@ -16,6 +16,7 @@ export interface HttpExchange {
 export type FastifyReplyLike = {
   raw: ServerResponse;
   getHeader(name: string): unknown;
+  getHeaders(): Record<string, unknown>;
   header(name: string, value: unknown): FastifyReplyLike;
   removeHeader(name: string): unknown;
   code(statusCode: number): FastifyReplyLike;
@@ -66,4 +67,27 @@ export function setResponseHeader(exchange: HttpExchange, name: string, value: s
   } else {
     (response as ServerResponse).setHeader(name, next);
   }
+}
+
+/** Every response header set so far, each as its list of values (names in lower case). */
+export function responseHeaderValues(exchange: HttpExchange): Map<string, string[]> {
+  const response = exchange.platformResponse;
+  const headers = isFastifyReply(response) ? response.getHeaders() : ((response as ServerResponse | undefined)?.getHeaders() ?? {});
+  const values = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) values.set(name.toLowerCase(), Array.isArray(value) ? value.map(String) : [String(value)]);
+  }
+  return values;
+}
+
+/** Replaces a response header's values; none removes it. Nothing once the headers are sent. */
+export function replaceResponseHeader(exchange: HttpExchange, name: string, values: string[]): void {
+  if (headersSent(exchange)) return;
+  const response = exchange.platformResponse;
+  const next = values.length === 1 && name !== 'set-cookie' ? values[0]! : values;
+  if (isFastifyReply(response)) {
+    response.removeHeader(name);
+    if (values.length > 0) response.header(name, next);
+  } else if (values.length > 0) (response as ServerResponse).setHeader(name, next);
+  else (response as ServerResponse).removeHeader(name);
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { HttpSession } from '../core/http-session.js';
 import { findFirstLive } from '../core/session-repository.js';
 import type { HttpExchange } from './http-exchange.js';
+import { ResponseHeaderChanges } from './response-header-changes.js';
 import { sessionDependenciesFor, type SessionHttpDependencies } from './session-http-dependencies.js';
 
 const REQUEST_SESSION = Symbol('nestjs-redis-session:request-session');
@@ -25,6 +26,8 @@ export class RequestSession {
   #committing: Promise<void> | undefined;
   /** A commit failed: the request's response is that failure, and nothing is tried again. */
   #commitFailed = false;
+  /** What announcing the new session's id did to the response, taken back if it is never stored. */
+  #announced: ResponseHeaderChanges | undefined;
 
   private constructor(
     private readonly dependencies: SessionHttpDependencies,
@@ -94,6 +97,8 @@ export class RequestSession {
       },
       (error: unknown) => {
         this.#commitFailed = true;
+        // The id of a session never stored must not reach the client (its next request would name a session that does not exist).
+        if (session.isNew) this.#announced?.undo(this.exchange);
         throw error;
       },
     );
@@ -135,7 +140,9 @@ export class RequestSession {
     }
     // A new session gets its cookie with its first change; an existing one when its id changes.
     if ((session.isNew && !session.hasChanges()) || session.id === this.#clientId) return;
-    this.dependencies.resolver.setSessionId(this.exchange, session.id);
+    const announce = () => this.dependencies.resolver.setSessionId(this.exchange, session.id);
+    if (session.isNew) (this.#announced ??= new ResponseHeaderChanges()).record(this.exchange, announce);
+    else announce();
     this.#clientId = session.id;
   }
 }
