@@ -28,6 +28,17 @@ class NewSessionController {
     return { id: session.id };
   }
 
+  /** A new session whose id changes before it is stored (a login on a first visit): the cookie is set twice. */
+  @Post('new-changed')
+  @HttpCode(200)
+  async changed(@Session() session: HttpSession, @Res({ passthrough: true }) response: unknown, @Body() body: { delayMs?: number }) {
+    addOtherCookie(response, 'before=1; Path=/');
+    session.set('a', 1);
+    session.changeId();
+    if (body?.delayMs) await new Promise((resolve) => setTimeout(resolve, body.delayMs));
+    return { id: session.id };
+  }
+
   /** Answered through @Res(): the backstop commits it while holding the response. */
   @Post('new-raw')
   async raw(@Session() session: HttpSession, @Res() response: any, @Body() body: { delayMs?: number }) {
@@ -76,6 +87,7 @@ describe.each<Platform>(['express', 'fastify'])('a new session whose first write
 
   const routes: [string, string][] = [
     ['committed by the session filter', '/new'],
+    ['its id changed before the first write', '/new-changed'],
     ['answered through @Res(), committed by the backstop', '/new-raw'],
   ];
 
