@@ -15,7 +15,6 @@ import { type AppFormat, writeThrowawayApp } from './throwaway-app.js';
 const run = promisify(execFile);
 const repo = resolve('.');
 const libDir = join(repo, 'libs/session');
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 type PackageJson = { name: string; version: string; peerDependencies?: Record<string, string> } & Record<string, unknown>;
 const readJson = async <T>(path: string): Promise<T> => JSON.parse(await readFile(path, 'utf8')) as T;
@@ -88,9 +87,9 @@ describe('the packed library installed in a fresh app', () => {
     appDir = await mkdtemp(join(tmpdir(), 'nestjs-redis-session-app-'));
 
     // Runs the package's prepack (the library's build), as npm publish does.
-    const packed = JSON.parse(await step('npm pack of libs/session', npm, ['pack', '--json', '--pack-destination', packDir], libDir)) as [
-      { filename: string; files: { path: string }[] },
-    ];
+    const packOutput = await step('npm pack of libs/session', 'npm', ['pack', '--json', '--pack-destination', packDir], libDir);
+    // The prepack's own output may come first on stdout: the JSON report is the array after it.
+    const packed = JSON.parse(packOutput.slice(packOutput.search(/^\[/m))) as [{ filename: string; files: { path: string }[] }];
     tarballFiles = packed[0].files.map((file) => file.path);
 
     const peers = Object.keys(lib.peerDependencies ?? {}).map((name) => pinned(root, name));
@@ -99,7 +98,7 @@ describe('the packed library installed in a fresh app', () => {
     await writeThrowawayApp(appDir);
     await step(
       'npm install of the packed library and its peers from the registry (is the npm registry reachable?)',
-      npm,
+      'npm',
       ['install', '--no-audit', '--no-fund', join(packDir, packed[0].filename), ...peers, ...app],
       appDir,
     );
@@ -132,7 +131,7 @@ describe('the packed library installed in a fresh app', () => {
   });
 
   it.each(['esm', 'cjs'] as const)(
-    'as a %s app: compiles with its own tsc, boots, and keeps a session attribute over real HTTP',
+    'the %s app: compiles with its own tsc, boots, and keeps a session attribute over real HTTP',
     async (format) => {
       await step(`tsc of the ${format} app`, process.execPath, [join('node_modules/typescript/bin/tsc'), '-p', `tsconfig.${format}.json`], appDir);
       const compiled = await readFile(join(appDir, format, 'main.js'), 'utf8');
