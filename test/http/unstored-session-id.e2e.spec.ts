@@ -3,7 +3,7 @@ import { Body, Controller, HttpCode, Module, Post, Res, type INestApplication } 
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { EnableRedisHttpSession, HttpSession, Session, type SessionModuleOptions } from 'nestjs-redis-session';
+import { EnableRedisHttpSession, HttpSession, Session, type HttpExchange, type SessionIdResolver, type SessionModuleOptions } from 'nestjs-redis-session';
 import { eventually } from '../harness/eventually.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { uniqueNamespace } from '../harness/redis.js';
@@ -13,6 +13,22 @@ import type { Platform } from './fixture-app.js';
 function addOtherCookie(response: any, cookie: string): void {
   if (typeof response.append === 'function') response.append('Set-Cookie', cookie);
   else response.header('set-cookie', cookie);
+}
+
+/** A user's own resolver: the id in an `X-Custom-Id` response header, set through the platform's response directly. */
+class CustomHeaderResolver implements SessionIdResolver {
+  resolveSessionIds(exchange: HttpExchange): readonly string[] {
+    const value = exchange.rawRequest.headers['x-custom-id'];
+    return typeof value === 'string' ? [value] : [];
+  }
+  setSessionId(exchange: HttpExchange, id: string): void {
+    const response = exchange.platformResponse as any;
+    if (typeof response.setHeader === 'function') response.setHeader('X-Custom-Id', id);
+    else response.header('X-Custom-Id', id);
+  }
+  expireSession(exchange: HttpExchange): void {
+    this.setSessionId(exchange, '');
+  }
 }
 
 @Controller()
@@ -71,17 +87,20 @@ describe.each<Platform>(['express', 'fastify'])('a new session whose first write
   let server: RedisServer;
   let cookieApp: { app: INestApplication; url: string };
   let headerApp: { app: INestApplication; url: string };
+  let customApp: { app: INestApplication; url: string };
 
   beforeAll(async () => {
     server = await startRedisServer();
     const common = { redis: server.url, commandTimeoutMs: 300 };
     cookieApp = await start(platform, { ...common, redisNamespace: uniqueNamespace('unstored') });
     headerApp = await start(platform, { ...common, redisNamespace: uniqueNamespace('unstored-h'), idResolver: 'header' });
+    customApp = await start(platform, { ...common, redisNamespace: uniqueNamespace('unstored-c'), idResolver: new CustomHeaderResolver() });
   });
 
   afterAll(async () => {
     await cookieApp.app.close();
     await headerApp.app.close();
+    await customApp.app.close();
     await server.stop();
   });
 
@@ -98,12 +117,14 @@ describe.each<Platform>(['express', 'fastify'])('a new session whose first write
     expect(cookieNames(setCookies)).toContain('before');
     const header = await post(headerApp.url, path, {});
     expect(header.headers.get('x-auth-token')).toMatch(/\S/);
+    expect((await post(customApp.url, path, {})).headers.get('x-custom-id')).toMatch(/\S/);
   });
 
   it.each(routes)('Redis stopped during the request (%s): a 503 without the SESSION cookie; the app\'s own cookies stay', async (_label, path) => {
     await eventually(async () => expect((await post(cookieApp.url, path, {})).status).toBe(200));
     const cookie = post(cookieApp.url, path, { delayMs: 300 });
     const header = post(headerApp.url, path, { delayMs: 300 });
+    const custom = post(customApp.url, path, { delayMs: 300 });
     await new Promise((resolve) => setTimeout(resolve, 100));
     await server.stop();
     try {
@@ -115,6 +136,9 @@ describe.each<Platform>(['express', 'fastify'])('a new session whose first write
       const headerResponse = await header;
       expect(headerResponse.status).toBe(503);
       expect(headerResponse.headers.get('x-auth-token')).toBeNull();
+      const customResponse = await custom;
+      expect(customResponse.status).toBe(503);
+      expect(customResponse.headers.get('x-custom-id')).toBeNull();
     } finally {
       await server.restart();
     }
