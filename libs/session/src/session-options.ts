@@ -2,10 +2,11 @@ import type { Type } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { SessionOptionsError } from './core/errors.js';
 import { rejectUnknownOptions } from './core/unknown-options.js';
-import { FlushMode } from './core/flush-mode.js';
+import type { FlushMode } from './core/flush-mode.js';
 import { SessionRepository } from './core/session-repository.js';
-import { SaveMode } from './core/save-mode.js';
-import { JsonSessionSerializer, type SessionSerializer } from './core/session-serializer.js';
+import type { SaveMode } from './core/save-mode.js';
+import type { SessionSerializer } from './core/session-serializer.js';
+import { resolveSessionSettings } from './core/session-settings-options.js';
 import { isRedisClusterConfig, isRedisClusterUrl, parseRedisClusterUrl, type RedisClusterConfig } from './redis/redis-cluster-config.js';
 import { isRedisClient } from './redis/redis-connection.js';
 import { CookieSessionIdResolver } from './http/cookie-session-id-resolver.js';
@@ -141,10 +142,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
 
   if (typeof options !== 'object' || options === null) fail('options', `expected an object of SessionModuleOptions, got ${JSON.stringify(options)}`);
   rejectUnknownOptions(options, { ...OPTION_NAMES, ...MODULE_EXTRAS });
-  const interval = options.maxInactiveIntervalInSeconds ?? 1800;
-  if (typeof interval !== 'number' || !Number.isInteger(interval)) {
-    fail('maxInactiveIntervalInSeconds', `expected an integer (negative: never expires), got ${JSON.stringify(interval)}`);
-  }
+  const { settings, maxInactiveIntervalInSeconds } = resolveSessionSettings(options, 1);
   const namespace = options.redisNamespace ?? 'spring:session';
   if (typeof namespace !== 'string' || namespace.length === 0 || /[\s{}]/.test(namespace)) {
     fail('redisNamespace', 'expected a non-empty string without spaces or braces');
@@ -153,10 +151,6 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
   const headerName = options.headerName ?? 'X-Auth-Token';
   const headerResolver = new HeaderSessionIdResolver(headerName); // checks the name: the handshake reads that header in every mode
   const idResolver = resolveIdResolver(options.idResolver ?? 'cookie', cookie, headerResolver, fail);
-  const serializer = options.serializer ?? new JsonSessionSerializer();
-  if (typeof serializer?.serialize !== 'function' || typeof serializer?.deserialize !== 'function') {
-    fail('serializer', 'expected an object with serialize() and deserialize()');
-  }
   const websocket = options.websocket ?? {};
   if (typeof websocket !== 'object' || websocket === null) fail('websocket', 'expected an object of websocket options');
   rejectUnknownOptions(websocket, WEBSOCKET_OPTION_NAMES, 'websocket.');
@@ -170,24 +164,19 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
   }
   const redis = resolveRedisOption(options.redis ?? 'redis://127.0.0.1:6379', fail);
 
-  const touchIntervalSeconds = options.touchIntervalSeconds ?? 1;
-  if (typeof touchIntervalSeconds !== 'number' || !(touchIntervalSeconds >= 0) || !Number.isFinite(touchIntervalSeconds)) {
-    fail('touchIntervalSeconds', `expected a number of seconds >= 0, got ${JSON.stringify(touchIntervalSeconds)}`);
-  }
-
   return {
-    maxInactiveIntervalInSeconds: interval,
-    touchIntervalMs: touchIntervalSeconds * 1000,
+    maxInactiveIntervalInSeconds,
+    touchIntervalMs: settings.touchIntervalMs!,
     redisNamespace: namespace,
-    flushMode: oneOf('flushMode', (options.flushMode ?? FlushMode.ON_SAVE) as FlushMode, Object.values(FlushMode)),
-    saveMode: oneOf('saveMode', (options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE) as SaveMode, Object.values(SaveMode)),
+    flushMode: settings.flushMode,
+    saveMode: settings.saveMode,
     store: options.store instanceof SessionRepository ? options.store : oneOf('store', options.store ?? 'redis', ['redis', 'memory'] as const),
     redis,
     idResolver,
     cookie,
     headerName,
-    serializer,
-    maxAttributeBytes: integer('maxAttributeBytes', options.maxAttributeBytes ?? 1024 * 1024, 1),
+    serializer: settings.serializer,
+    maxAttributeBytes: settings.maxAttributeBytes,
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, 1),
     requireRedisAtStartup: oneOf('requireRedisAtStartup', options.requireRedisAtStartup ?? false, [true, false]),
     sweepIntervalMs: integer('sweepIntervalMs', options.sweepIntervalMs ?? 200, 10),

@@ -2,14 +2,15 @@ import { Subject, type Observable } from 'rxjs';
 import { BaseSessionRepository } from '../core/base-session-repository.js';
 import { SessionOptionsError } from '../core/errors.js';
 import { rejectUnknownOptions } from '../core/unknown-options.js';
-import { FlushMode } from '../core/flush-mode.js';
+import type { FlushMode } from '../core/flush-mode.js';
 import type { HttpSession, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME, principalFromSerialized } from '../core/principal.js';
-import { SaveMode } from '../core/save-mode.js';
+import type { SaveMode } from '../core/save-mode.js';
 import { deadlineOf, isTouchDue, type SessionData } from '../core/session-data.js';
 import type { SessionEvent, SessionEventType } from '../core/session-events.js';
 import { isValidSessionId } from '../core/session-id.js';
-import { JsonSessionSerializer, type SessionSerializer } from '../core/session-serializer.js';
+import type { SessionSerializer } from '../core/session-serializer.js';
+import { resolveSessionSettings } from '../core/session-settings-options.js';
 
 /** How a directly built InMemorySessionRepository behaves; every field is optional. */
 export interface InMemorySessionRepositoryOptions {
@@ -181,33 +182,9 @@ const OPTION_NAMES: Record<keyof InMemorySessionRepositoryOptions, true> = {
 
 /** The options with the module's defaults filled in (touch interval: 0), checked as the module checks its own. */
 function resolveInMemoryOptions(options: InMemorySessionRepositoryOptions): { settings: SessionSettings; maxInactiveIntervalInSeconds: number } {
-  const fail = (option: string, reason: string): never => {
-    throw new SessionOptionsError(option, reason);
-  };
-  if (typeof options !== 'object' || options === null) fail('options', `expected an object of InMemorySessionRepositoryOptions, got ${JSON.stringify(options)}`);
+  if (typeof options !== 'object' || options === null) {
+    throw new SessionOptionsError('options', `expected an object of InMemorySessionRepositoryOptions, got ${JSON.stringify(options)}`);
+  }
   rejectUnknownOptions(options, OPTION_NAMES);
-  const interval = options.maxInactiveIntervalInSeconds ?? 1800;
-  if (typeof interval !== 'number' || !Number.isInteger(interval)) {
-    fail('maxInactiveIntervalInSeconds', `expected an integer (negative: never expires), got ${JSON.stringify(interval)}`);
-  }
-  const flushMode = (options.flushMode ?? FlushMode.ON_SAVE) as FlushMode;
-  if (!Object.values(FlushMode).includes(flushMode)) fail('flushMode', `expected one of ${Object.values(FlushMode).join(', ')}, got ${JSON.stringify(flushMode)}`);
-  const saveMode = (options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE) as SaveMode;
-  if (!Object.values(SaveMode).includes(saveMode)) fail('saveMode', `expected one of ${Object.values(SaveMode).join(', ')}, got ${JSON.stringify(saveMode)}`);
-  const serializer = options.serializer ?? new JsonSessionSerializer();
-  if (typeof serializer?.serialize !== 'function' || typeof serializer?.deserialize !== 'function') {
-    fail('serializer', 'expected an object with serialize() and deserialize()');
-  }
-  const maxAttributeBytes = options.maxAttributeBytes ?? 1024 * 1024;
-  if (typeof maxAttributeBytes !== 'number' || !Number.isInteger(maxAttributeBytes) || maxAttributeBytes < 1) {
-    fail('maxAttributeBytes', `expected an integer >= 1, got ${JSON.stringify(maxAttributeBytes)}`);
-  }
-  const touchIntervalSeconds = options.touchIntervalSeconds ?? 0;
-  if (typeof touchIntervalSeconds !== 'number' || !(touchIntervalSeconds >= 0) || !Number.isFinite(touchIntervalSeconds)) {
-    fail('touchIntervalSeconds', `expected a number of seconds >= 0, got ${JSON.stringify(touchIntervalSeconds)}`);
-  }
-  return {
-    settings: { flushMode, saveMode, serializer, maxAttributeBytes, touchIntervalMs: touchIntervalSeconds * 1000 },
-    maxInactiveIntervalInSeconds: interval,
-  };
+  return resolveSessionSettings(options, 0);
 }

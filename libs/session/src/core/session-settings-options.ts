@@ -1,0 +1,49 @@
+import { SessionOptionsError } from './errors.js';
+import { FlushMode } from './flush-mode.js';
+import type { SessionSettings } from './http-session.js';
+import { SaveMode } from './save-mode.js';
+import { JsonSessionSerializer, type SessionSerializer } from './session-serializer.js';
+
+/** The options that shape every session of a repository: the module's and InMemorySessionRepository's alike. */
+export interface SessionSettingsOptions {
+  maxInactiveIntervalInSeconds?: number;
+  flushMode?: FlushMode | `${FlushMode}`;
+  saveMode?: SaveMode | `${SaveMode}`;
+  serializer?: SessionSerializer;
+  maxAttributeBytes?: number;
+  touchIntervalSeconds?: number;
+}
+
+/** Fills in the defaults (the touch interval's is the caller's) and fails fast, naming the option, on anything invalid. */
+export function resolveSessionSettings(
+  options: SessionSettingsOptions,
+  defaultTouchIntervalSeconds: number,
+): { settings: SessionSettings; maxInactiveIntervalInSeconds: number } {
+  const fail = (option: string, reason: string): never => {
+    throw new SessionOptionsError(option, reason);
+  };
+  const interval = options.maxInactiveIntervalInSeconds ?? 1800;
+  if (typeof interval !== 'number' || !Number.isInteger(interval)) {
+    fail('maxInactiveIntervalInSeconds', `expected an integer (negative: never expires), got ${JSON.stringify(interval)}`);
+  }
+  const flushMode = (options.flushMode ?? FlushMode.ON_SAVE) as FlushMode;
+  if (!Object.values(FlushMode).includes(flushMode)) fail('flushMode', `expected one of ${Object.values(FlushMode).join(', ')}, got ${JSON.stringify(flushMode)}`);
+  const saveMode = (options.saveMode ?? SaveMode.ON_SET_ATTRIBUTE) as SaveMode;
+  if (!Object.values(SaveMode).includes(saveMode)) fail('saveMode', `expected one of ${Object.values(SaveMode).join(', ')}, got ${JSON.stringify(saveMode)}`);
+  const serializer = options.serializer ?? new JsonSessionSerializer();
+  if (typeof serializer?.serialize !== 'function' || typeof serializer?.deserialize !== 'function') {
+    fail('serializer', 'expected an object with serialize() and deserialize()');
+  }
+  const maxAttributeBytes = options.maxAttributeBytes ?? 1024 * 1024;
+  if (typeof maxAttributeBytes !== 'number' || !Number.isInteger(maxAttributeBytes) || maxAttributeBytes < 1) {
+    fail('maxAttributeBytes', `expected an integer >= 1, got ${JSON.stringify(maxAttributeBytes)}`);
+  }
+  const touchIntervalSeconds = options.touchIntervalSeconds ?? defaultTouchIntervalSeconds;
+  if (typeof touchIntervalSeconds !== 'number' || !(touchIntervalSeconds >= 0) || !Number.isFinite(touchIntervalSeconds)) {
+    fail('touchIntervalSeconds', `expected a number of seconds >= 0, got ${JSON.stringify(touchIntervalSeconds)}`);
+  }
+  return {
+    settings: { flushMode, saveMode, serializer, maxAttributeBytes, touchIntervalMs: touchIntervalSeconds * 1000 },
+    maxInactiveIntervalInSeconds: interval,
+  };
+}
