@@ -52,21 +52,15 @@ function headersSent(exchange: HttpExchange): boolean {
  * this exchange (an id that changes twice in a request sends one cookie) and keeps the others.
  */
 export function setResponseHeader(exchange: HttpExchange, name: string, value: string, cookieName?: string): void {
-  if (headersSent(exchange)) return;
+  const values = cookieName === undefined ? [value] : [...responseHeader(exchange, name).filter((cookie) => !cookie.startsWith(`${cookieName}=`)), value];
+  replaceResponseHeader(exchange, name, values);
+}
+
+/** One response header's values so far. */
+function responseHeader(exchange: HttpExchange, name: string): string[] {
   const response = exchange.platformResponse;
-  const read = (): unknown => (isFastifyReply(response) ? response.getHeader(name) : (response as ServerResponse).getHeader(name));
-  let next: string | string[] = value;
-  if (cookieName !== undefined) {
-    const existing = read();
-    const list = existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)];
-    next = [...list.filter((cookie) => !cookie.startsWith(`${cookieName}=`)), value];
-  }
-  if (isFastifyReply(response)) {
-    response.removeHeader(name);
-    response.header(name, next);
-  } else {
-    (response as ServerResponse).setHeader(name, next);
-  }
+  const value = isFastifyReply(response) ? response.getHeader(name) : (response as ServerResponse).getHeader(name);
+  return value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
 /** Every response header set so far, each as its list of values (names in lower case). */
@@ -84,7 +78,8 @@ export function responseHeaderValues(exchange: HttpExchange): Map<string, string
 export function replaceResponseHeader(exchange: HttpExchange, name: string, values: string[]): void {
   if (headersSent(exchange)) return;
   const response = exchange.platformResponse;
-  const next = values.length === 1 && name !== 'set-cookie' ? values[0]! : values;
+  // Set-Cookie stays a list, so that a later cookie of another name is added beside it.
+  const next = values.length === 1 && name.toLowerCase() !== 'set-cookie' ? values[0]! : values;
   if (isFastifyReply(response)) {
     response.removeHeader(name);
     if (values.length > 0) response.header(name, next);
