@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, startRedisServer } from './redis-server.js';
+import { freePort, isPortTaken, startRedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -15,15 +15,7 @@ export async function startRedisCluster({ masters = 3, args = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'session-cluster-'));
   const servers = [];
   try {
-    for (let i = 0; i < masters; i++) {
-      const port = await freePort();
-      servers.push(
-        await startRedisServer({
-          port,
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--dir', dir, ...args],
-        }),
-      );
-    }
+    for (let i = 0; i < masters; i++) servers.push(await startNode(dir, args));
     const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
     await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
     const deadline = Date.now() + 20_000;
@@ -52,6 +44,27 @@ export async function startRedisCluster({ masters = 3, args = [] } = {}) {
       }
     },
   };
+}
+
+/**
+ * One node on a free port with its bus on another free port. Redis' default bus port (port +
+ * 10000) lies in the ephemeral range, where another worker's outgoing connection can hold it;
+ * a start that lost such a race tries new ports.
+ */
+async function startNode(dir, args) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    let busPort = await freePort();
+    while (busPort === port) busPort = await freePort();
+    try {
+      return await startRedisServer({
+        port,
+        args: ['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--dir', dir, ...args],
+      });
+    } catch (error) {
+      if (attempt >= 5 || !isPortTaken(error)) throw error;
+    }
+  }
 }
 
 /**

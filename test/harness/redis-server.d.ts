@@ -18,4 +18,6 @@ export interface RedisServerOptions {
 
 export function ensureRedisInstalled(): void;
 export function freePort(): Promise<number>;
+/** Whether a start failed because its port (or a cluster node's bus port) was in use. */
+export function isPortTaken(error: unknown): boolean;
 export function startRedisServer(options?: RedisServerOptions): Promise<RedisServer>;

@@ -39,9 +39,26 @@ const running = /* @__PURE__ */ new Set();
 process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
+/**
+ * A free port can be taken between freePort() and redis-server's bind (by another test worker's
+ * outgoing connection, say): without a fixed port, a start that lost that race tries a new port.
+ */
 async function startRedisServer(options = {}) {
   ensureRedisInstalled();
-  const port = options.port ?? await freePort();
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? await freePort();
+    try {
+      return await startOn(port, options);
+    } catch (error) {
+      if (options.port !== void 0 || attempt >= 5 || !isPortTaken(error)) throw error;
+    }
+  }
+}
+/** Whether a start failed because its port (or a cluster node's bus port) was in use. */
+function isPortTaken(error) {
+  return /already in use|Could not create server TCP listening socket/i.test(String(error?.message));
+}
+async function startOn(port, options) {
   let child = await launch(port, options.args ?? []);
   return {
     port,
@@ -63,17 +80,22 @@ async function launch(port, args) {
   const child = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning", ...args],
-    { stdio: ["ignore", "ignore", "pipe"] }
+    { stdio: ["ignore", "pipe", "pipe"] }
   );
   running.add(child);
-  let stderr = "";
-  child.stderr?.on("data", (chunk) => stderr += chunk.toString());
+  // Redis logs to stdout; a failed start (a port in use, a bad argument) says why there.
+  let output = "";
+  const keep = (chunk) => output = (output + chunk.toString()).slice(-4e3);
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const closed = new Promise((resolve) => child.once("close", resolve));
   child.once("exit", () => running.delete(child));
   const deadline = Date.now() + 1e4;
   while (!await answersPing(port)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`redis-server on port ${port} did not start: ${stderr.trim() || "no output"}`);
+      await closed;
+      throw new Error(`redis-server on port ${port} did not start: ${output.trim() || "no output"}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -105,5 +127,6 @@ function answersPing(port) {
 export {
   ensureRedisInstalled,
   freePort,
+  isPortTaken,
   startRedisServer
 };
