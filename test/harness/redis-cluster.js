@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, isPortTaken, startRedisServer } from './redis-server.js';
+import { freePort, startRedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -47,24 +47,17 @@ export async function startRedisCluster({ masters = 3, args = [] } = {}) {
 }
 
 /**
- * One node on a free port with its bus on another free port. Redis' default bus port (port +
- * 10000) lies in the ephemeral range, where another worker's outgoing connection can hold it;
- * a start that lost such a race tries new ports.
+ * One node on a free port with its bus on another free port: Redis' default bus port (port +
+ * 10000) lies in the ephemeral range, where another worker's outgoing connection can hold it.
  */
-async function startNode(dir, args) {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    let busPort = await freePort();
-    while (busPort === port) busPort = await freePort();
-    try {
-      return await startRedisServer({
-        port,
-        args: ['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--dir', dir, ...args],
-      });
-    } catch (error) {
-      if (attempt >= 5 || !isPortTaken(error)) throw error;
-    }
-  }
+function startNode(dir, args) {
+  return startRedisServer({
+    args: async (port) => {
+      let busPort = await freePort();
+      while (busPort === port) busPort = await freePort();
+      return ['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--dir', dir, ...args];
+    },
+  });
 }
 
 /**

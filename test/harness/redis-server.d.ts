@@ -12,12 +12,13 @@ export interface RedisServer {
 
 export interface RedisServerOptions {
   port?: number;
-  /** Extra `redis-server` arguments, e.g. ['--rename-command', 'CONFIG', '']. */
-  args?: string[];
+  /**
+   * Extra `redis-server` arguments, e.g. ['--rename-command', 'CONFIG', '']; or made from the
+   * port, when they name it or another port (made again if a start retries on a new port).
+   */
+  args?: string[] | ((port: number) => string[] | Promise<string[]>);
 }
 
 export function ensureRedisInstalled(): void;
 export function freePort(): Promise<number>;
-/** Whether a start failed because its port (or a cluster node's bus port) was in use. */
-export function isPortTaken(error: unknown): boolean;
 export function startRedisServer(options?: RedisServerOptions): Promise<RedisServer>;

@@ -41,14 +41,16 @@ process.once("exit", () => {
 });
 /**
  * A free port can be taken between freePort() and redis-server's bind (by another test worker's
- * outgoing connection, say): without a fixed port, a start that lost that race tries a new port.
+ * outgoing connection, say): without a fixed port, a start that lost that race tries new ports,
+ * and new arguments when they are made from the port (a cluster node's bus port).
  */
 async function startRedisServer(options = {}) {
   ensureRedisInstalled();
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? await freePort();
+    const args = typeof options.args === "function" ? await options.args(port) : options.args ?? [];
     try {
-      return await startOn(port, options);
+      return await startOn(port, args);
     } catch (error) {
       if (options.port !== void 0 || attempt >= 5 || !isPortTaken(error)) throw error;
     }
@@ -56,10 +58,10 @@ async function startRedisServer(options = {}) {
 }
 /** Whether a start failed because its port (or a cluster node's bus port) was in use. */
 function isPortTaken(error) {
-  return /already in use|Could not create server TCP listening socket/i.test(String(error?.message));
+  return /Address already in use/.test(String(error?.message));
 }
-async function startOn(port, options) {
-  let child = await launch(port, options.args ?? []);
+async function startOn(port, args) {
+  let child = await launch(port, args);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -69,7 +71,7 @@ async function startOn(port, options) {
     stop: () => terminate(child),
     async restart() {
       await terminate(child);
-      child = await launch(port, options.args ?? []);
+      child = await launch(port, args);
     },
     pause: () => void child.kill("SIGSTOP"),
     resume: () => void child.kill("SIGCONT")
@@ -127,6 +129,5 @@ function answersPing(port) {
 export {
   ensureRedisInstalled,
   freePort,
-  isPortTaken,
   startRedisServer
 };
