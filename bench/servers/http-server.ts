@@ -3,7 +3,9 @@
  * same CPU. Usage: node dist/bench/servers/http-server.js <express|fastify> <variant> <port> <redisUrl>
  * Variants: bare (no session), bare-interceptor (bare with one no-op global interceptor: the price of
  * the session filter's shape, an APP_INTERCEPTOR, before it does anything), floor (no session library: each route makes the Redis round trips
- * ours makes, with plain commands, straight from the handler, on one fixed hash), ours (this
+ * ours makes, with plain commands, straight from the handler, on one fixed hash), floor-interceptor
+ * (the floor behind one no-op global interceptor: the most that any session filter of this shape
+ * could reach, since it pays the interceptor and the round trips and does nothing else), ours (this
  * library), es-default (express-session + connect-redis as the Nest recipe configures it),
  * es-pipelined (the same with ioredis enableAutoPipelining).
  * Routes: GET /bare, GET /read, POST /write, POST /login. Prints "ready" when listening.
@@ -141,8 +143,9 @@ class BenchModule {
         controllers: [BareController, OurSessionController],
       };
     }
-    if (variant === 'bare-interceptor') {
-      return { module: BenchModule, controllers: [BareController], providers: [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] };
+    if (variant === 'bare-interceptor' || variant === 'floor-interceptor') {
+      const controllers = variant === 'bare-interceptor' ? [BareController] : [BareController, FloorController];
+      return { module: BenchModule, controllers, providers: [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] };
     }
     const routes = { bare: [], floor: [FloorController] }[variant as 'bare' | 'floor'] ?? [ExpressSessionController];
     return { module: BenchModule, controllers: [BareController, ...routes] };
