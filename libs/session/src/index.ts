@@ -6,6 +6,8 @@ export { SessionRepositoryFilter, SESSION_NOT_SAVED_MESSAGE, type SessionCommit 
 
 export { HttpSession } from './core/http-session.js';
 export { SessionRepository } from './core/session-repository.js';
+export { SessionRegistry } from './account/session-registry.js';
+export type { SessionInfo } from './account/session-info.js';
 export { InMemorySessionRepository, type InMemorySessionRepositoryOptions } from './memory/in-memory-session-repository.js';
 export { SessionEvents, type SessionEvent, type SessionEventType } from './core/session-events.js';
 export { FlushMode } from './core/flush-mode.js';

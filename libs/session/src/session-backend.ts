@@ -41,6 +41,7 @@ export class SessionBackend implements OnModuleDestroy {
         serializer: options.serializer,
         maxAttributeBytes: options.maxAttributeBytes,
         touchIntervalSeconds: options.touchIntervalMs / 1000,
+        maxSessionLifetimeSeconds: options.maxSessionLifetimeSeconds,
       });
     }
     if (store instanceof SessionRepository) {
@@ -55,6 +56,7 @@ export class SessionBackend implements OnModuleDestroy {
       serializer: options.serializer,
       maxAttributeBytes: options.maxAttributeBytes,
       touchIntervalMs: options.touchIntervalMs,
+      maxSessionLifetimeSeconds: options.maxSessionLifetimeSeconds,
     };
     this.#connection = connectRedis(options.redis, options.commandTimeoutMs);
     const isCluster = 'isCluster' in this.#connection.client && this.#connection.client.isCluster === true;

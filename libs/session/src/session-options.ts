@@ -37,6 +37,11 @@ export interface SessionModuleOptions {
   /** Idle seconds before a session expires (default 1800). Negative: never; 0: at once. */
   maxInactiveIntervalInSeconds?: number;
   /**
+   * Absolute lifetime: every session ends this many seconds after its creation, however active it
+   * is (OWASP's absolute timeout; a login's `changeId()` keeps the creation time). Default: none, as Spring.
+   */
+  maxSessionLifetimeSeconds?: number;
+  /**
    * Loading a session refreshes its idle timer at most once per this many seconds (default 1;
    * capped at a third of the session's interval; 0: on every load). Reads between touches cost
    * Redis a single HGETALL; lastAccessedTime lags real use by less than this.
@@ -92,6 +97,7 @@ export interface SessionModuleOptions {
 /** Options with every default filled in and checked. */
 export interface ResolvedSessionOptions {
   maxInactiveIntervalInSeconds: number;
+  maxSessionLifetimeSeconds: number | undefined;
   touchIntervalMs: number;
   redisNamespace: string;
   flushMode: FlushMode;
@@ -114,7 +120,7 @@ export interface ResolvedSessionOptions {
 
 /** Every option name, so that a misspelt one is refused (the compiler keeps these lists complete). */
 const OPTION_NAMES: Record<keyof SessionModuleOptions, true> = {
-  maxInactiveIntervalInSeconds: true, touchIntervalSeconds: true, redisNamespace: true, flushMode: true, saveMode: true, store: true,
+  maxInactiveIntervalInSeconds: true, maxSessionLifetimeSeconds: true, touchIntervalSeconds: true, redisNamespace: true, flushMode: true, saveMode: true, store: true,
   redis: true, idResolver: true, cookie: true, headerName: true, serializer: true, maxAttributeBytes: true, commandTimeoutMs: true,
   requireRedisAtStartup: true, sweepIntervalMs: true, configureKeyspaceNotifications: true, websocket: true, sessionFilter: true,
 };
@@ -166,6 +172,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
 
   return {
     maxInactiveIntervalInSeconds,
+    maxSessionLifetimeSeconds: settings.maxSessionLifetimeSeconds,
     touchIntervalMs: settings.touchIntervalMs!,
     redisNamespace: namespace,
     flushMode: settings.flushMode,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { SessionRegistry } from './account/session-registry.js';
 import { SessionEvents } from './core/session-events.js';
 import { SessionRepository } from './core/session-repository.js';
 import { EventEmitterBridge } from './event-emitter-bridge.js';
@@ -40,6 +41,7 @@ import { WebSocketRegistryListener } from './websocket/websocket-registry.listen
       useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef) => moduleRef.create(options.sessionFilter),
       inject: [SESSION_OPTIONS, ModuleRef],
     },
+    SessionRegistry,
     SessionHttpBinding,
     EventEmitterBridge,
     WebSocketRegistryListener,
@@ -47,6 +49,6 @@ import { WebSocketRegistryListener } from './websocket/websocket-registry.listen
     SessionHandshakeInterceptor,
     SessionIoAdapterCheck,
   ],
-  exports: [SESSION_OPTIONS, SessionEvents, SessionRepository, WebSocketRegistryListener, SessionHandshakeInterceptor, SessionMessageInterceptor, SessionIoAdapterCheck],
+  exports: [SESSION_OPTIONS, SessionEvents, SessionRepository, SessionRegistry, WebSocketRegistryListener, SessionHandshakeInterceptor, SessionMessageInterceptor, SessionIoAdapterCheck],
 })
 export class EnableRedisHttpSession extends ConfigurableModuleClass {}

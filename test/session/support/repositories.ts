@@ -39,6 +39,7 @@ export function settingsOf(options: RepositoryOptions = {}): SessionSettings {
     serializer: options.serializer ?? new JsonSessionSerializer(),
     maxAttributeBytes: options.maxAttributeBytes ?? 1024 * 1024,
     touchIntervalMs: options.touchIntervalMs ?? 0,
+    maxSessionLifetimeSeconds: options.maxSessionLifetimeSeconds,
   };
 }
 
@@ -51,6 +52,7 @@ export function memoryOptionsOf(options: RepositoryOptions = {}): InMemorySessio
     serializer: options.serializer,
     maxAttributeBytes: options.maxAttributeBytes,
     touchIntervalSeconds: options.touchIntervalMs === undefined ? undefined : options.touchIntervalMs / 1000,
+    maxSessionLifetimeSeconds: options.maxSessionLifetimeSeconds,
   };
 }
 

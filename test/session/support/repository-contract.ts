@@ -625,6 +625,77 @@ export function repositoryContract(implementation: RepositoryImplementation): vo
       expect(await repo.findByPrincipalName('frank')).toEqual([]);
     });
   });
+
+  describe('account metadata, remember me and the absolute lifetime', () => {
+    it('keeps the client recorded at creation, and the one recorded at a change of id, without counting it as a change', async () => {
+      const { repo } = implementation.open();
+      const fresh = repo.createSession();
+      fresh.recordClient('Browser/1', '192.0.2.1');
+      expect(fresh.hasChanges()).toBe(false); // a new session is stored for its data, not for its metadata
+      fresh.set('a', 1);
+      expect(await repo.save(fresh)).toBe(true);
+      const loaded = (await repo.findById(fresh.id))!;
+      expect([loaded.userAgent, loaded.ip]).toEqual(['Browser/1', '192.0.2.1']);
+
+      loaded.changeId();
+      loaded.recordClient('Browser/2', '2001:db8::1');
+      expect(await repo.save(loaded)).toBe(true);
+      const moved = (await repo.findById(loaded.id))!;
+      expect([moved.userAgent, moved.ip]).toEqual(['Browser/2', '2001:db8::1']);
+      expect(moved.attributeNames()).toEqual(['a']); // metadata never shows as attributes
+
+      moved.changeId(); // without a new record (a store's own rename): the metadata moves along
+      expect(await repo.save(moved)).toBe(true);
+      expect((await repo.findById(moved.id))!.userAgent).toBe('Browser/2');
+    });
+
+    it('remembers rememberMe() with its own interval, across a change of id', async () => {
+      const { repo } = implementation.open({ interval: 600 });
+      const session = await stored(repo, { a: 1 });
+      expect(session.isRemembered).toBe(false);
+      const loaded = (await repo.findById(session.id))!;
+      loaded.changeId();
+      loaded.rememberMe(7 * 24 * 3600);
+      expect(await repo.save(loaded)).toBe(true);
+      const again = (await repo.findById(loaded.id))!;
+      expect(again.isRemembered).toBe(true);
+      expect(again.maxInactiveIntervalInSeconds).toBe(7 * 24 * 3600);
+      expect(() => again.rememberMe(0)).toThrow(RangeError);
+      expect(() => again.rememberMe(1.5)).toThrow(RangeError);
+    });
+
+    it('ends a session at creation + maxSessionLifetimeSeconds however often it is used, and says so in expiresAt', async () => {
+      const { repo, holds } = implementation.open({ interval: 600, maxSessionLifetimeSeconds: 2 });
+      const session = await stored(repo, { a: 1 });
+      expect(session.expiresAt).toBe(session.creationTime + 2000);
+      const copy = (await repo.findById(session.id))!;
+      copy.changeId();
+      expect(await repo.save(copy)).toBe(true);
+      while (Date.now() < session.creationTime + 1800) {
+        const used = await repo.findById(copy.id); // touches (touch interval 0)
+        expect(used?.creationTime).toBe(session.creationTime);
+        await sleep(100);
+      }
+      await sleep(session.creationTime + 2100 - Date.now());
+      expect(await repo.findById(copy.id)).toBeUndefined();
+      copy.set('b', 2);
+      expect(await repo.save(copy)).toBe(false);
+      await sleep(50);
+      expect(await holds(copy.id)).toBe(false);
+    });
+
+    it('gives no lifetime by default: expiresAt follows the idle interval, null when there is none', async () => {
+      const { repo } = implementation.open({ interval: 600 });
+      const session = await stored(repo, { a: 1 });
+      expect(session.expiresAt).toBe(session.lastAccessedTime + 600_000);
+      const { repo: forever } = implementation.open({ interval: -1 });
+      expect((await stored(forever, { a: 1 })).expiresAt).toBeNull();
+      const { repo: capped } = implementation.open({ interval: -1, maxSessionLifetimeSeconds: 60 });
+      const kept = await stored(capped, { a: 1 });
+      expect(kept.expiresAt).toBe(kept.creationTime + 60_000);
+      expect((await capped.findById(kept.id))?.expiresAt).toBe(kept.creationTime + 60_000);
+    });
+  });
 }
 
 /** A stored session with the given attributes, and its id. */

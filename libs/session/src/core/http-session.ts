@@ -2,7 +2,7 @@ import { SessionInvalidatedError, SessionAttributeError } from './errors.js';
 import { FlushMode } from './flush-mode.js';
 import { PRINCIPAL_NAME_INDEX_NAME, principalFromSerialized } from './principal.js';
 import { SaveMode } from './save-mode.js';
-import { deadlineOf, type SessionData, type SessionDelta } from './session-data.js';
+import { sessionDeadline, type SessionData, type SessionDelta, type SessionMetadata } from './session-data.js';
 import { generateSessionId } from './session-id.js';
 import type { SessionSerializer } from './session-serializer.js';
 
@@ -21,6 +21,8 @@ export interface SessionSettings {
   maxAttributeBytes: number;
   /** A load refreshes the idle timer at most once per this many ms (default 0: every load). */
   touchIntervalMs?: number;
+  /** Every session ends this many seconds after its creation, however active (default: no absolute lifetime). */
+  maxSessionLifetimeSeconds?: number;
 }
 
 /** Told about changes that the HTTP layer must reflect in a cookie or header at once. */
@@ -35,7 +37,10 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const SETTLED = Promise.resolve();
 
 /** Spring stores the interval as a Java int; larger values would also overflow Redis' expiry arithmetic. */
-const MAX_INTERVAL_SECONDS = 2 ** 31 - 1;
+export const MAX_INTERVAL_SECONDS = 2 ** 31 - 1;
+
+/** A "remember me" session's default idle interval: 30 days, as Spring's SpringSessionRememberMeServices. */
+const REMEMBER_ME_SECONDS = 30 * 24 * 3600;
 
 /**
  * A user's session (Spring's `Session`): attributes plus times, with change tracking so that a
@@ -66,6 +71,10 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   #writes: Promise<boolean> | undefined;
   #flushError: unknown;
   #changeListener: SessionChangeListener | undefined;
+  #metadata: SessionMetadata;
+  /** The change count when the metadata was last changed; 0 once it is stored. */
+  #metadataChange = 0;
+  readonly #touchedOnLoad: boolean;
 
   /** Sessions are made by a repository: `SessionRepository.createSession()` or `findById()`. */
   constructor(
@@ -80,6 +89,8 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     this.#lastAccessedTime = data.lastAccessedTime;
     this.#maxInactiveIntervalInSeconds = data.maxInactiveIntervalInSeconds;
     this.#stored = data.attributes;
+    this.#metadata = data.metadata ?? {};
+    this.#touchedOnLoad = data.touched === true;
   }
 
   get id(): string {
@@ -116,7 +127,59 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   }
 
   get isExpired(): boolean {
-    return Date.now() >= deadlineOf(this.#lastAccessedTime, this.#maxInactiveIntervalInSeconds);
+    return Date.now() >= this.deadline();
+  }
+
+  /**
+   * When the session ends unless used again (epoch ms): the earlier of its idle deadline and its
+   * absolute one (`maxSessionLifetimeSeconds`); null when neither applies.
+   */
+  get expiresAt(): number | null {
+    const deadline = this.deadline();
+    return deadline === Infinity ? null : deadline;
+  }
+
+  /** The client's User-Agent when the session was created or last changed its id (bounded; never trust it). */
+  get userAgent(): string | undefined {
+    return this.#metadata.userAgent;
+  }
+
+  /** The client's address at the same moments, as the platform reports it (its trust-proxy setting honoured). */
+  get ip(): string | undefined {
+    return this.#metadata.ip;
+  }
+
+  /** True when the session was given a persistent cookie with `rememberMe()`. */
+  get isRemembered(): boolean {
+    return this.#metadata.rememberMe === true;
+  }
+
+  /**
+   * "Remember me": the session gets its own idle interval (default 30 days) and a persistent
+   * cookie that lasts as long, re-issued as the session is used so that it never expires while
+   * the session lives. Other sessions keep a browser-session cookie. Call it at login, beside
+   * `changeId()`.
+   */
+  rememberMe(maxInactiveIntervalInSeconds = REMEMBER_ME_SECONDS): void {
+    this.assertUsable();
+    if (!Number.isInteger(maxInactiveIntervalInSeconds) || maxInactiveIntervalInSeconds < 1 || maxInactiveIntervalInSeconds > MAX_INTERVAL_SECONDS) {
+      throw new RangeError(`rememberMe() takes a whole number of seconds between 1 and ${MAX_INTERVAL_SECONDS}, got ${maxInactiveIntervalInSeconds}`);
+    }
+    this.maxInactiveIntervalInSeconds = maxInactiveIntervalInSeconds;
+    if (this.isRemembered) return;
+    this.setMetadata({ ...this.#metadata, rememberMe: true });
+    this.changed();
+  }
+
+  /** @internal True when the load that made this object refreshed the idle timer. */
+  get touchedOnLoad(): boolean {
+    return this.#touchedOnLoad;
+  }
+
+  /** @internal Records the client (at creation and at a change of id); written with the next save, without counting as a change. */
+  recordClient(userAgent: string | undefined, ip: string | undefined): void {
+    if (userAgent === this.#metadata.userAgent && ip === this.#metadata.ip) return;
+    this.setMetadata({ ...this.#metadata, userAgent, ip });
   }
 
   get isInvalidated(): boolean {
@@ -244,6 +307,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     return (
       (this.#dirty?.size ?? 0) > 0 ||
       this.#intervalChange > 0 ||
+      this.#metadataChange > 0 ||
       this.#id !== this.#storedId ||
       (this.settings.saveMode === SaveMode.ALWAYS && this.#stored.size > 0)
     );
@@ -297,6 +361,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
       attributes,
       changeCount: this.#changeCount,
     };
+    if (this.#metadataChange > 0) delta.metadata = this.#metadata;
     const renamed = this.#storedId !== undefined && this.#id !== this.#storedId;
     if (renamed || attributes.has(PRINCIPAL_NAME_INDEX_NAME)) {
       const before = principalFromSerialized(this.#stored.get(PRINCIPAL_NAME_INDEX_NAME), (text) =>
@@ -320,13 +385,26 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
       if ((this.#dirty?.get(name) ?? 0) <= delta.changeCount) this.#dirty?.delete(name);
     }
     this.#storedId = delta.id;
-    // Likewise an interval changed again while in flight.
+    // Likewise an interval (or the metadata) changed again while in flight.
     if (delta.intervalChanged && this.#intervalChange <= delta.changeCount) this.#intervalChange = 0;
+    if (delta.metadata !== undefined && this.#metadataChange <= delta.changeCount) this.#metadataChange = 0;
   }
 
   /** @internal Called by the repository when the session turned out to be gone from the store. */
   markGone(): void {
     this.#invalidated = true;
+  }
+
+  private deadline(): number {
+    return sessionDeadline(
+      { creationTime: this.#creationTime, lastAccessedTime: this.#lastAccessedTime, maxInactiveIntervalInSeconds: this.#maxInactiveIntervalInSeconds },
+      this.settings.maxSessionLifetimeSeconds,
+    );
+  }
+
+  private setMetadata(metadata: SessionMetadata): void {
+    this.#metadata = metadata;
+    this.#metadataChange = ++this.#changeCount;
   }
 
   private has(name: string): boolean {

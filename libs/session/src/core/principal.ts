@@ -15,3 +15,11 @@ export function principalFromSerialized(serialized: string | undefined, deserial
     return undefined;
   }
 }
+
+/** Longest principal name that is looked up or indexed (a Redis key is built from it). */
+export const MAX_PRINCIPAL_NAME_LENGTH = 1024;
+
+/** True for a principal name that may name sessions: a non-empty string, bounded in length. */
+export function isValidPrincipalName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && name.length <= MAX_PRINCIPAL_NAME_LENGTH;
+}

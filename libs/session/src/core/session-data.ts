@@ -4,6 +4,20 @@ export interface SessionData {
   lastAccessedTime: number;
   maxInactiveIntervalInSeconds: number;
   attributes: Map<string, string>;
+  /** What the session knows of its client and cookie (not attributes: the app never sees them as such). */
+  metadata?: SessionMetadata;
+  /** Set by a load that refreshed the idle timer (a persistent cookie is then re-issued). */
+  touched?: boolean;
+}
+
+/**
+ * Recorded when a session is created and when its id changes (a login): what a "your devices"
+ * page shows. Never trusted for anything else. `rememberMe`: the session has a persistent cookie.
+ */
+export interface SessionMetadata {
+  userAgent?: string;
+  ip?: string;
+  rememberMe?: boolean;
 }
 
 /** What a save must write: only what changed since the session was loaded or last saved. */
@@ -22,6 +36,8 @@ export interface SessionDelta {
   changeCount: number;
   /** Present when the principal name changed: the names before and after. */
   principalChange?: { before: string | undefined; after: string | undefined };
+  /** Present when the metadata changed: all of it, as it is now. */
+  metadata?: SessionMetadata;
 }
 
 /** The time at which a session stops being valid; Infinity when it never expires. */
@@ -29,9 +45,20 @@ export function deadlineOf(lastAccessedTime: number, maxInactiveIntervalInSecond
   return maxInactiveIntervalInSeconds < 0 ? Infinity : lastAccessedTime + maxInactiveIntervalInSeconds * 1000;
 }
 
+type SessionTimes = Pick<SessionData, 'creationTime' | 'lastAccessedTime' | 'maxInactiveIntervalInSeconds'>;
+
+/**
+ * When a session ends: the earlier of its idle deadline and its absolute one (`creationTime` plus
+ * `maxSessionLifetimeSeconds`, when the module sets a lifetime); Infinity when neither applies.
+ */
+export function sessionDeadline(times: SessionTimes, maxSessionLifetimeSeconds: number | undefined): number {
+  const idle = deadlineOf(times.lastAccessedTime, times.maxInactiveIntervalInSeconds);
+  return maxSessionLifetimeSeconds === undefined ? idle : Math.min(idle, times.creationTime + maxSessionLifetimeSeconds * 1000);
+}
+
 /** False once a stored session has ended: past its deadline, or with interval 0 (expired at once, whatever the clocks say). */
-export function isLive(data: SessionData, now: number): boolean {
-  return data.maxInactiveIntervalInSeconds !== 0 && now < deadlineOf(data.lastAccessedTime, data.maxInactiveIntervalInSeconds);
+export function isLive(data: SessionTimes, now: number, maxSessionLifetimeSeconds?: number): boolean {
+  return data.maxInactiveIntervalInSeconds !== 0 && now < sessionDeadline(data, maxSessionLifetimeSeconds);
 }
 
 /**

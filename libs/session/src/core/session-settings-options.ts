@@ -1,6 +1,6 @@
 import { SessionOptionsError } from './errors.js';
 import { FlushMode } from './flush-mode.js';
-import type { SessionSettings } from './http-session.js';
+import { MAX_INTERVAL_SECONDS, type SessionSettings } from './http-session.js';
 import { SaveMode } from './save-mode.js';
 import { JsonSessionSerializer, type SessionSerializer } from './session-serializer.js';
 
@@ -12,6 +12,7 @@ export interface SessionSettingsOptions {
   serializer?: SessionSerializer;
   maxAttributeBytes?: number;
   touchIntervalSeconds?: number;
+  maxSessionLifetimeSeconds?: number;
 }
 
 /** Fills in the defaults (the touch interval's is the caller's) and fails fast, naming the option, on anything invalid. */
@@ -42,8 +43,12 @@ export function resolveSessionSettings(
   if (typeof touchIntervalSeconds !== 'number' || !(touchIntervalSeconds >= 0) || !Number.isFinite(touchIntervalSeconds)) {
     fail('touchIntervalSeconds', `expected a number of seconds >= 0, got ${JSON.stringify(touchIntervalSeconds)}`);
   }
+  const lifetime = options.maxSessionLifetimeSeconds;
+  if (lifetime !== undefined && (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_INTERVAL_SECONDS)) {
+    fail('maxSessionLifetimeSeconds', `expected a whole number of seconds between 1 and ${MAX_INTERVAL_SECONDS} (or no option: no absolute lifetime), got ${JSON.stringify(lifetime)}`);
+  }
   return {
-    settings: { flushMode, saveMode, serializer, maxAttributeBytes, touchIntervalMs: touchIntervalSeconds * 1000 },
+    settings: { flushMode, saveMode, serializer, maxAttributeBytes, touchIntervalMs: touchIntervalSeconds * 1000, maxSessionLifetimeSeconds: lifetime },
     maxInactiveIntervalInSeconds: interval,
   };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { clientMetadataOf } from '../account/client-metadata.js';
 import type { HttpSession } from '../core/http-session.js';
 import { findFirstLive } from '../core/session-repository.js';
 import type { HttpExchange } from './http-exchange.js';
@@ -140,6 +141,9 @@ export class RequestSession {
     }
     // A new session gets its cookie with its first change; an existing one when its id changes.
     if ((session.isNew && !session.hasChanges()) || session.id === this.#clientId) return;
+    // A new session, or a login's new id: what a "your devices" page will show of this client.
+    const client = clientMetadataOf(this.exchange);
+    session.recordClient(client.userAgent, client.ip);
     const announce = () => this.dependencies.resolver.setSessionId(this.exchange, session.id);
     if (session.isNew) (this.#announced ??= new ResponseHeaderChanges()).record(this.exchange, announce);
     else announce();

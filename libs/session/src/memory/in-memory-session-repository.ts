@@ -6,7 +6,7 @@ import type { FlushMode } from '../core/flush-mode.js';
 import type { HttpSession, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME, principalFromSerialized } from '../core/principal.js';
 import type { SaveMode } from '../core/save-mode.js';
-import { deadlineOf, isTouchDue, type SessionData } from '../core/session-data.js';
+import { isTouchDue, sessionDeadline, type SessionData } from '../core/session-data.js';
 import type { SessionEvent, SessionEventType } from '../core/session-events.js';
 import { isValidSessionId } from '../core/session-id.js';
 import type { SessionSerializer } from '../core/session-serializer.js';
@@ -29,6 +29,8 @@ export interface InMemorySessionRepositoryOptions {
    * session's interval). Default 0, every load; the module passes its own `touchIntervalSeconds`.
    */
   touchIntervalSeconds?: number;
+  /** Every session ends this many seconds after its creation, however active (default: no absolute lifetime). */
+  maxSessionLifetimeSeconds?: number;
 }
 
 interface StoredSession extends SessionData {
@@ -69,16 +71,19 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     if (!isValidSessionId(id)) return undefined;
     const stored = this.#sessions.get(id);
     if (!stored) return undefined;
-    if (Date.now() >= deadlineOf(stored.lastAccessedTime, stored.maxInactiveIntervalInSeconds)) {
+    if (Date.now() >= this.deadlineOf(stored)) {
       this.end(id, 'expired');
       return undefined;
     }
     const now = Date.now();
+    let touched = false;
     if ((options.touch ?? true) && isTouchDue(stored, now, this.settings.touchIntervalMs ?? 0)) {
       stored.lastAccessedTime = now;
+      touched = true;
       this.arm(id, stored);
     }
-    return this.restore<T>(id, { ...stored, attributes: new Map(stored.attributes) });
+    const { timer: _timer, ...data } = stored;
+    return this.restore<T>(id, { ...data, attributes: new Map(stored.attributes), touched });
   }
 
   protected async write(session: HttpSession<any>): Promise<boolean> {
@@ -94,7 +99,7 @@ export class InMemorySessionRepository extends BaseSessionRepository {
       };
     } else {
       stored = this.#sessions.get(delta.storedId);
-      if (!stored || Date.now() >= deadlineOf(stored.lastAccessedTime, stored.maxInactiveIntervalInSeconds)) {
+      if (!stored || Date.now() >= this.deadlineOf(stored)) {
         session.markGone();
         return false;
       }
@@ -107,6 +112,7 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     }
     // Only a changed interval is written: another copy may have changed it since this one was loaded.
     if (delta.intervalChanged) stored.maxInactiveIntervalInSeconds = delta.maxInactiveIntervalInSeconds;
+    if (delta.metadata) stored.metadata = { ...delta.metadata };
     this.#sessions.set(delta.id, stored);
     this.index(delta.id, stored);
     session.markSaved(delta);
@@ -144,13 +150,18 @@ export class InMemorySessionRepository extends BaseSessionRepository {
   /** Schedules the session's expiry at its deadline (timers are unref'd: they never keep the process alive). */
   private arm(id: string, stored: StoredSession): void {
     clearTimeout(stored.timer);
-    const deadline = deadlineOf(stored.lastAccessedTime, stored.maxInactiveIntervalInSeconds);
+    const deadline = this.deadlineOf(stored);
     if (deadline === Infinity) return;
     const delay = Math.max(0, deadline - Date.now());
     stored.timer = setTimeout(() => {
-      if (Date.now() >= deadlineOf(stored.lastAccessedTime, stored.maxInactiveIntervalInSeconds)) this.end(id, 'expired');
+      if (Date.now() >= this.deadlineOf(stored)) this.end(id, 'expired');
       else this.arm(id, stored);
     }, Math.min(delay, MAX_TIMER_MS)).unref();
+  }
+
+  /** The earlier of the session's idle and absolute deadlines. */
+  private deadlineOf(stored: SessionData): number {
+    return sessionDeadline(stored, this.settings.maxSessionLifetimeSeconds);
   }
 
   private principalOf(stored: SessionData): string | undefined {
@@ -178,6 +189,7 @@ export class InMemorySessionRepository extends BaseSessionRepository {
 
 const OPTION_NAMES: Record<keyof InMemorySessionRepositoryOptions, true> = {
   maxInactiveIntervalInSeconds: true, flushMode: true, saveMode: true, serializer: true, maxAttributeBytes: true, touchIntervalSeconds: true,
+  maxSessionLifetimeSeconds: true,
 };
 
 /** The options with the module's defaults filled in (touch interval: 0), checked as the module checks its own. */

@@ -3,7 +3,7 @@ import { BaseSessionRepository } from '../core/base-session-repository.js';
 import { SessionStoreUnavailableError } from '../core/errors.js';
 import type { HttpSession, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME } from '../core/principal.js';
-import { isLive, isTouchDue, type SessionData, type SessionDelta } from '../core/session-data.js';
+import { isLive, isTouchDue, sessionDeadline, type SessionData, type SessionDelta, type SessionMetadata } from '../core/session-data.js';
 import { isValidSessionId } from '../core/session-id.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from '../session.constants.js';
 import { ThrottledLogger } from '../throttled-logger.js';
@@ -14,6 +14,8 @@ import { SessionScripts } from './session-scripts.js';
 
 const ATTRIBUTE_PREFIX = 'sessionAttr:';
 const PRINCIPAL_FIELD = ATTRIBUTE_PREFIX + PRINCIPAL_NAME_INDEX_NAME;
+/** The metadata's fields, beside Spring's (which Spring's own reader ignores). */
+const METADATA_FIELDS = { userAgent: 'userAgent', ip: 'ip', rememberMe: 'rememberMe' } as const;
 
 /**
  * Sessions in Redis, one hash each with Spring's field names (Spring's RedisIndexedSessionRepository,
@@ -52,10 +54,11 @@ export class RedisSessionRepository extends BaseSessionRepository {
     return withDeadline(this.client.hgetall(key), this.commandTimeoutMs).then((hash) => {
       const data = parseHash(hash);
       const now = Date.now();
-      if (!data || !isLive(data, now)) return undefined;
+      if (!data || !isLive(data, now, this.settings.maxSessionLifetimeSeconds)) return undefined;
       if (options.touch !== false && isTouchDue(data, now, this.settings.touchIntervalMs ?? 0)) {
-        this.scripts.touch(key, now).catch((error: unknown) => this.reportTouchFailure(error));
+        this.scripts.touch(key, now, this.lifetimeMs).catch((error: unknown) => this.reportTouchFailure(error));
         data.lastAccessedTime = now;
+        data.touched = true;
       }
       return this.restore<T>(id, data);
     }, storeUnavailable);
@@ -63,7 +66,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
 
   protected write(session: HttpSession<any>): Promise<boolean> {
     const delta = session.delta();
-    if (delta.storedId === undefined || delta.id !== delta.storedId || delta.intervalChanged || delta.principalChange) {
+    if (delta.storedId === undefined || delta.id !== delta.storedId || delta.intervalChanged || delta.principalChange || delta.metadata) {
       return this.writeWithIndexes(session, delta);
     }
     // The usual save, attributes only: one script, no index to keep, no async step.
@@ -91,7 +94,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
       : this.scripts.save(key, this.saveArguments(mode, delta));
     // A new session is filed in the expiry index in the same round trip.
     const result = isNew
-      ? (await this.withinDeadline(Promise.all([written, this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds)])))[0]
+      ? (await this.withinDeadline(Promise.all([written, this.fileDeadline(delta.id, delta.lastAccessedTime, delta)])))[0]
       : await this.withinDeadline(written);
     assertIdWasFree(result);
     if (result === 0) {
@@ -151,6 +154,12 @@ export class RedisSessionRepository extends BaseSessionRepository {
     return principal === undefined ? '' : this.settings.serializer.serialize(principal, PRINCIPAL_NAME_INDEX_NAME);
   }
 
+  /** The absolute lifetime in ms as the scripts take it ('' for none). */
+  private get lifetimeMs(): number | '' {
+    const lifetime = this.settings.maxSessionLifetimeSeconds;
+    return lifetime === undefined ? '' : lifetime * 1000;
+  }
+
   private saveArguments(mode: string, delta: SessionDelta): (string | number)[] {
     const principal = delta.attributes.get(PRINCIPAL_NAME_INDEX_NAME) ?? '';
     const interval = mode === 'new' || delta.intervalChanged ? String(delta.maxInactiveIntervalInSeconds) : '';
@@ -163,8 +172,10 @@ export class RedisSessionRepository extends BaseSessionRepository {
       interval,
       delta.creationTime,
       delta.lastAccessedTime,
+      Date.now(),
+      this.lifetimeMs,
     ];
-    return attributeFields(delta, head);
+    return attributeFields(delta, head, delta.metadata && metadataFields(delta.metadata));
   }
 
   /** Keeps the expiry index and the principal index in step after a successful save. */
@@ -177,10 +188,10 @@ export class RedisSessionRepository extends BaseSessionRepository {
     const work: Promise<unknown>[] = [];
     if (renamed) {
       work.push(this.unfile(delta.storedId!, delta.principalChange?.before));
-      work.push(this.fileDeadline(delta.id, delta.lastAccessedTime, delta.maxInactiveIntervalInSeconds));
+      work.push(this.fileDeadline(delta.id, delta.lastAccessedTime, delta));
     } else if (delta.intervalChanged && !isNew) {
       // The deadline may now be earlier than the filed one: file it again (the index is only ever early, never late).
-      work.push(this.fileDeadline(delta.id, Date.now(), delta.maxInactiveIntervalInSeconds));
+      work.push(this.fileDeadline(delta.id, Date.now(), delta));
     }
     const change = delta.principalChange;
     if (change) {
@@ -217,9 +228,11 @@ export class RedisSessionRepository extends BaseSessionRepository {
     await this.unfile(id, principal ?? undefined);
   }
 
-  private fileDeadline(id: string, from: number, intervalSeconds: number): Promise<unknown> {
+  /** Files the session in the expiry index at the earlier of its idle deadline (counted `from`) and its absolute one. */
+  private fileDeadline(id: string, from: number, times: Pick<SessionDelta, 'creationTime' | 'maxInactiveIntervalInSeconds'>): Promise<unknown> {
     const shardKey = this.keys.expirations(this.keys.shardOf(id));
-    return intervalSeconds < 0 ? this.client.zrem(shardKey, id) : this.client.zadd(shardKey, from + intervalSeconds * 1000, id);
+    const deadline = sessionDeadline({ ...times, lastAccessedTime: from }, this.settings.maxSessionLifetimeSeconds);
+    return deadline === Infinity ? this.client.zrem(shardKey, id) : this.client.zadd(shardKey, deadline, id);
   }
 
   /**
@@ -231,7 +244,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
   private async saveUnderNewIdAcrossSlots(session: HttpSession<any>, delta: SessionDelta): Promise<boolean> {
     const oldKey = this.keys.session(delta.storedId!);
     const current = parseHash(await this.withinDeadline(this.client.hgetall(oldKey)));
-    if (!current || !isLive(current, Date.now())) {
+    if (!current || !isLive(current, Date.now(), this.settings.maxSessionLifetimeSeconds)) {
       session.markGone();
       return false;
     }
@@ -247,6 +260,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
       maxInactiveIntervalInSeconds: delta.intervalChanged ? delta.maxInactiveIntervalInSeconds : current.maxInactiveIntervalInSeconds,
       intervalChanged: true,
       attributes,
+      metadata: delta.metadata ?? current.metadata ?? {},
     };
     const newKey = this.keys.session(delta.id);
     const written = await this.withinDeadline(this.scripts.save(newKey, this.saveArguments('copy', whole)));
@@ -285,10 +299,11 @@ function storeUnavailable(error: unknown): never {
 }
 
 /**
- * Appends a delta's attributes to `head` as the save scripts take them: how many to set, those
- * field/value pairs, then the fields to delete. One array, built in place: this is every write's path.
+ * Appends a delta's attributes (and `extra` fields, named in full) to `head` as the save scripts
+ * take them: how many to set, those field/value pairs, then the fields to delete. One array, built
+ * in place: this is every write's path.
  */
-function attributeFields(delta: SessionDelta, head: (string | number)[]): (string | number)[] {
+function attributeFields(delta: SessionDelta, head: (string | number)[], extra?: [string, string | undefined][]): (string | number)[] {
   const countAt = head.push(0) - 1;
   let sets = 0;
   for (const [name, text] of delta.attributes) {
@@ -296,9 +311,26 @@ function attributeFields(delta: SessionDelta, head: (string | number)[]): (strin
     head.push(ATTRIBUTE_PREFIX + name, text);
     sets++;
   }
+  if (extra) {
+    for (const [field, text] of extra) {
+      if (text === undefined) continue;
+      head.push(field, text);
+      sets++;
+    }
+  }
   for (const [name, text] of delta.attributes) if (text === undefined) head.push(ATTRIBUTE_PREFIX + name);
+  if (extra) for (const [field, text] of extra) if (text === undefined) head.push(field);
   head[countAt] = sets;
   return head;
+}
+
+/** The metadata as hash fields; undefined values are fields to delete. */
+function metadataFields(metadata: SessionMetadata): [string, string | undefined][] {
+  return [
+    [METADATA_FIELDS.userAgent, metadata.userAgent],
+    [METADATA_FIELDS.ip, metadata.ip],
+    [METADATA_FIELDS.rememberMe, metadata.rememberMe ? '1' : undefined],
+  ];
 }
 
 /** The save script answers -1 when the new id is already taken: with 168 random bits, a broken RNG. */
@@ -319,5 +351,10 @@ function parseHash(hash: Record<string, string>): SessionData | undefined {
   for (const name of Object.keys(hash)) {
     if (name.startsWith(ATTRIBUTE_PREFIX)) attributes.set(name.slice(ATTRIBUTE_PREFIX.length), hash[name]);
   }
-  return { creationTime, lastAccessedTime, maxInactiveIntervalInSeconds, attributes };
+  const data: SessionData = { creationTime, lastAccessedTime, maxInactiveIntervalInSeconds, attributes };
+  const { userAgent, ip, rememberMe } = METADATA_FIELDS;
+  if (hash[userAgent] !== undefined || hash[ip] !== undefined || hash[rememberMe] !== undefined) {
+    data.metadata = { userAgent: hash[userAgent], ip: hash[ip], rememberMe: hash[rememberMe] === '1' ? true : undefined };
+  }
+  return data;
 }

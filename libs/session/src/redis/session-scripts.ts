@@ -6,20 +6,27 @@ import type { Cluster, Redis } from 'ioredis';
  */
 
 /**
- * KEYS[1] session; ARGV now. Refreshes a live session's idle timer; never creates, revives or
- * extends a session past its deadline, and never moves lastAccessedTime back (touches of two
- * instances may arrive out of order). Returns 1 when the session is live, 0 when it is gone.
+ * KEYS[1] session; ARGV now, absolute lifetime in ms ('' for none). Refreshes a live session's idle
+ * timer; never creates, revives or extends a session past its deadline (idle or absolute), and
+ * never moves lastAccessedTime back (touches of two instances may arrive out of order). Returns 1
+ * when the session is live, 0 when it is gone.
  */
 const TOUCH = `
-local fields = redis.call('HMGET', KEYS[1], 'lastAccessedTime', 'maxInactiveInterval')
+local fields = redis.call('HMGET', KEYS[1], 'lastAccessedTime', 'maxInactiveInterval', 'creationTime')
 local last, interval = tonumber(fields[1]), tonumber(fields[2])
 if not last or not interval then return 0 end
 local now = tonumber(ARGV[1])
 -- Interval 0 means expired at once, whatever lastAccessedTime says (another instance's clock may run ahead).
 if interval == 0 or (interval > 0 and last + interval * 1000 <= now) then return 0 end
+local ttl = interval > 0 and interval * 1000 or nil
+if ARGV[2] ~= '' then
+  local left = (tonumber(fields[3]) or now) + tonumber(ARGV[2]) - now
+  if left <= 0 then return 0 end
+  if not ttl or left < ttl then ttl = left end
+end
 if last >= now then return 1 end
 redis.call('HSET', KEYS[1], 'lastAccessedTime', ARGV[1])
-if interval > 0 then redis.call('PEXPIRE', KEYS[1], interval * 1000) end
+if ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 `;
 
@@ -28,7 +35,9 @@ return 1
  * Mode 'copy' writes a whole session under a new id as 'new' does, but announces no creation
  * (Cluster changeId, where the old key is in another slot).
  * ARGV: mode ('new'|'copy'|'update'|'rename'), event channel, created-event payload, expired-event payload,
- * interval ('' = unchanged), creationTime, lastAccessedTime, n, then n field/value pairs, then fields to delete.
+ * interval ('' = unchanged), creationTime, lastAccessedTime, now, absolute lifetime in ms ('' for none),
+ * n, then n field/value pairs, then fields to delete. A new interval sets the key's TTL to the earlier
+ * of the idle and the absolute deadline.
  * Returns 1 when written, 0 when the session is gone (nothing written: no resurrection), -1 when a new id is taken.
  */
 const SAVE = `
@@ -44,30 +53,34 @@ elseif mode == 'rename' then
 elseif redis.call('EXISTS', key) == 0 then
   return 0
 end
-local n = tonumber(ARGV[8])
+local n = tonumber(ARGV[10])
 local fields = {}
 if whole then
   fields = {'creationTime', ARGV[6], 'lastAccessedTime', ARGV[7], 'maxInactiveInterval', ARGV[5]}
 elseif ARGV[5] ~= '' then
   fields = {'maxInactiveInterval', ARGV[5]}
 end
-for i = 9, 8 + 2 * n, 2 do
+for i = 11, 10 + 2 * n, 2 do
   fields[#fields + 1] = ARGV[i]
   fields[#fields + 1] = ARGV[i + 1]
 end
 if #fields > 0 then redis.call('HSET', key, unpack(fields)) end
-if #ARGV > 8 + 2 * n then redis.call('HDEL', key, unpack(ARGV, 9 + 2 * n)) end
+if #ARGV > 10 + 2 * n then redis.call('HDEL', key, unpack(ARGV, 11 + 2 * n)) end
 if ARGV[5] ~= '' then
   local interval = tonumber(ARGV[5])
   if interval == 0 then
     redis.call('PUBLISH', ARGV[2], ARGV[4])
     redis.call('DEL', key)
     return 1
-  elseif interval < 0 then
-    redis.call('PERSIST', key)
-  else
-    redis.call('PEXPIRE', key, interval * 1000)
   end
+  local ttl = interval > 0 and interval * 1000 or nil
+  if ARGV[9] ~= '' then
+    local creation = tonumber(redis.call('HGET', key, 'creationTime')) or tonumber(ARGV[8])
+    -- Past its lifetime already: Redis drops it at once, and the sweeper reports the expiry.
+    local left = math.max(1, creation + tonumber(ARGV[9]) - tonumber(ARGV[8]))
+    if not ttl or left < ttl then ttl = left end
+  end
+  if ttl then redis.call('PEXPIRE', key, ttl) else redis.call('PERSIST', key) end
 end
 if mode == 'new' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return 1
@@ -156,8 +169,9 @@ const forget = new LuaScript(FORGET, 2);
 export class SessionScripts {
   constructor(private readonly client: Redis | Cluster) {}
 
-  touch(key: string, now: number): Promise<number> {
-    return touch.run(this.client, [key, now]);
+  /** `lifetimeMs`: the absolute lifetime, '' for none. */
+  touch(key: string, now: number, lifetimeMs: number | ''): Promise<number> {
+    return touch.run(this.client, [key, now, lifetimeMs]);
   }
 
   /** `args`: SAVE's ARGV. */
