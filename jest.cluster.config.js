@@ -39,5 +39,7 @@ export default {
     '<rootDir>/test/websocket/shutdown.e2e.spec.ts',
     '<rootDir>/test/account/session-registry.e2e.spec.ts',
     '<rootDir>/test/account/absolute-lifetime.e2e.spec.ts',
+    '<rootDir>/test/account/maximum-sessions.e2e.spec.ts',
+    '<rootDir>/test/account/remember-me.e2e.spec.ts',
   ],
 };

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom, filter, take, timeout } from 'rxjs';
 import { SessionEvents } from 'nestjs-redis-session';
 import { CookieClient } from '../http/client.js';
-import { sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
+import { sessionIdOf } from '../http/fixture-app.js';
+import { keysMatching, sessionRedisClient, sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
 import { connectSocket, nextEvent } from '../websocket/socket-client.js';
 import { startAccountApp, type AccountInstance } from './account-fixture-app.js';
 
@@ -11,13 +12,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** maxSessionLifetimeSeconds: a session ends at creation + lifetime however active it is, on HTTP and on its sockets. */
 describe('Absolute session lifetime', () => {
   const LIFETIME_S = 3;
+  const namespace = uniqueNamespace('lifetime');
   let a: AccountInstance;
   let b: AccountInstance;
 
   beforeAll(async () => {
     const options = {
       redis: sessionRedisOption(),
-      redisNamespace: uniqueNamespace('lifetime'),
+      redisNamespace: namespace,
       maxInactiveIntervalInSeconds: 600,
       maxSessionLifetimeSeconds: LIFETIME_S,
       touchIntervalSeconds: 0,
@@ -63,5 +65,17 @@ describe('Absolute session lifetime', () => {
     expect(statuses.filter((s) => s.at < deadline - 100).every((s) => s.status === 200)).toBe(true);
     expect(statuses.filter((s) => s.at > deadline + 100).every((s) => s.status === 401)).toBe(true);
     expect(statuses.some((s) => s.at > deadline + 100)).toBe(true);
+    // Nothing of it is left: no key, no principal index entry, no deadline index entry.
+    const redis = sessionRedisClient();
+    try {
+      const id = sessionIdOf(login.headers.getSetCookie()[0].split(';')[0].slice('SESSION='.length));
+      expect(await keysMatching(redis, `${namespace}:sessions:*`)).toEqual([]);
+      expect(await keysMatching(redis, `${namespace}:index:*`)).toEqual([]);
+      for (const key of await keysMatching(redis, `${namespace}:expirations:*`)) {
+        expect(key.endsWith(':principals') ? await redis.hget(key, id) : await redis.zscore(key, id)).toBeNull();
+      }
+    } finally {
+      await redis.quit();
+    }
   }, 20_000);
 });

@@ -55,7 +55,8 @@ describe('SessionRegistry: every session of a user, visible and revocable, on ev
 
     const sessions = await listOf(phone);
     expect(sessions).toHaveLength(2);
-    expect(sessions.map((s) => s.userAgent)).toEqual([PHONE, BROWSER]);
+    // Compacted: the tokens every browser sends dropped, at most 64 characters (a session hash stays compact in Redis).
+    expect(sessions.map((s) => s.userAgent)).toEqual(['(iPhone; CPU iPhone OS 18_1 like Mac OS X) Version/18.1 Mobile/1', '(X11; Linux x86_64) Chrome/131.0.0.0']);
     expect(sessions.map((s) => s.current)).toEqual([true, false]);
     expect(sessions[0].creationTime).toBeGreaterThanOrEqual(sessions[1].creationTime);
     for (const info of sessions) {
@@ -110,6 +111,18 @@ describe('SessionRegistry: every session of a user, visible and revocable, on ev
     expect((await laptop.post(`/sessions/${phoneRow.handle}/revoke`)).status).toBe(404);
   });
 
+  it('drops a session deleted by another writer from the list and from the index', async () => {
+    const kept = await signIn(a.url, 'una');
+    const deleted = await signIn(b.url, 'una');
+    await redis.del(`${namespace}:sessions:{${sessionIdIn(deleted)}}`); // e.g. an operator's redis-cli
+    const sessions = await listOf(kept);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0].current).toBe(true);
+    expect(await redis.smembers(`${namespace}:index:org.springframework.session.FindByIndexNameSessionRepository.PRINCIPAL_NAME_INDEX_NAME:una`)).toEqual([
+      sessionIdIn(kept),
+    ]);
+  });
+
   it('never ends a session of another user, whatever handle is given', async () => {
     const mallory = await signIn(a.url, 'mallory');
     const victim = await signIn(b.url, 'victim');
@@ -144,7 +157,11 @@ describe('SessionRegistry: every session of a user, visible and revocable, on ev
   it('records a bounded, printable User-Agent, and the address as Express reports it', async () => {
     const device = await signIn(a.url, 'ua', `Evil\u00e9Agent ${'x'.repeat(5000)}`);
     const [info] = await listOf(device);
-    expect(info.userAgent).toBe(`EvilAgent ${'x'.repeat(246)}`);
+    expect(info.userAgent).toBe(`EvilAgent ${'x'.repeat(54)}`);
+    // No User-Agent at all: none recorded.
+    const bare = new CookieClient(a.url);
+    await bare.post('/login', { user: 'no-agent' }, { 'user-agent': '' });
+    expect((await listOf(bare))[0].userAgent).toBeUndefined();
     expect(info.ip).toBe('127.0.0.1');
 
     // Behind a proxy the app trusts, the client's address is the forwarded one.

@@ -42,6 +42,7 @@ export class SessionBackend implements OnModuleDestroy {
         maxAttributeBytes: options.maxAttributeBytes,
         touchIntervalSeconds: options.touchIntervalMs / 1000,
         maxSessionLifetimeSeconds: options.maxSessionLifetimeSeconds,
+        maximumSessions: options.maximumSessions,
       });
     }
     if (store instanceof SessionRepository) {
@@ -57,6 +58,7 @@ export class SessionBackend implements OnModuleDestroy {
       maxAttributeBytes: options.maxAttributeBytes,
       touchIntervalMs: options.touchIntervalMs,
       maxSessionLifetimeSeconds: options.maxSessionLifetimeSeconds,
+      maximumSessions: options.maximumSessions,
     };
     this.#connection = connectRedis(options.redis, options.commandTimeoutMs);
     const isCluster = 'isCluster' in this.#connection.client && this.#connection.client.isCluster === true;

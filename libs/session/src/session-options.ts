@@ -3,6 +3,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { SessionOptionsError } from './core/errors.js';
 import { rejectUnknownOptions } from './core/unknown-options.js';
 import type { FlushMode } from './core/flush-mode.js';
+import type { MaximumSessions } from './core/http-session.js';
 import { SessionRepository } from './core/session-repository.js';
 import type { SaveMode } from './core/save-mode.js';
 import type { SessionSerializer } from './core/session-serializer.js';
@@ -41,6 +42,12 @@ export interface SessionModuleOptions {
    * is (OWASP's absolute timeout; a login's `changeId()` keeps the creation time). Default: none, as Spring.
    */
   maxSessionLifetimeSeconds?: number;
+  /**
+   * At most `max` sessions per user (principal), checked at login (when a session gets its
+   * principal). `'expire-oldest'` ends the least recently used ones beyond `max` (their sockets
+   * closed); `'reject'` fails the login with SessionLimitExceededError (HTTP 409). Default: no limit.
+   */
+  maximumSessions?: MaximumSessions;
   /**
    * Loading a session refreshes its idle timer at most once per this many seconds (default 1;
    * capped at a third of the session's interval; 0: on every load). Reads between touches cost
@@ -98,6 +105,7 @@ export interface SessionModuleOptions {
 export interface ResolvedSessionOptions {
   maxInactiveIntervalInSeconds: number;
   maxSessionLifetimeSeconds: number | undefined;
+  maximumSessions: MaximumSessions | undefined;
   touchIntervalMs: number;
   redisNamespace: string;
   flushMode: FlushMode;
@@ -120,7 +128,7 @@ export interface ResolvedSessionOptions {
 
 /** Every option name, so that a misspelt one is refused (the compiler keeps these lists complete). */
 const OPTION_NAMES: Record<keyof SessionModuleOptions, true> = {
-  maxInactiveIntervalInSeconds: true, maxSessionLifetimeSeconds: true, touchIntervalSeconds: true, redisNamespace: true, flushMode: true, saveMode: true, store: true,
+  maxInactiveIntervalInSeconds: true, maxSessionLifetimeSeconds: true, maximumSessions: true, touchIntervalSeconds: true, redisNamespace: true, flushMode: true, saveMode: true, store: true,
   redis: true, idResolver: true, cookie: true, headerName: true, serializer: true, maxAttributeBytes: true, commandTimeoutMs: true,
   requireRedisAtStartup: true, sweepIntervalMs: true, configureKeyspaceNotifications: true, websocket: true, sessionFilter: true,
 };
@@ -173,6 +181,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
   return {
     maxInactiveIntervalInSeconds,
     maxSessionLifetimeSeconds: settings.maxSessionLifetimeSeconds,
+    maximumSessions: settings.maximumSessions,
     touchIntervalMs: settings.touchIntervalMs!,
     redisNamespace: namespace,
     flushMode: settings.flushMode,

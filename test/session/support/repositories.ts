@@ -40,6 +40,7 @@ export function settingsOf(options: RepositoryOptions = {}): SessionSettings {
     maxAttributeBytes: options.maxAttributeBytes ?? 1024 * 1024,
     touchIntervalMs: options.touchIntervalMs ?? 0,
     maxSessionLifetimeSeconds: options.maxSessionLifetimeSeconds,
+    maximumSessions: options.maximumSessions,
   };
 }
 
@@ -53,6 +54,7 @@ export function memoryOptionsOf(options: RepositoryOptions = {}): InMemorySessio
     maxAttributeBytes: options.maxAttributeBytes,
     touchIntervalSeconds: options.touchIntervalMs === undefined ? undefined : options.touchIntervalMs / 1000,
     maxSessionLifetimeSeconds: options.maxSessionLifetimeSeconds,
+    maximumSessions: options.maximumSessions,
   };
 }
 

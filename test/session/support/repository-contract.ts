@@ -7,6 +7,7 @@ import {
   SaveMode,
   SessionAttributeError,
   SessionInvalidatedError,
+  SessionLimitExceededError,
 } from 'nestjs-redis-session';
 import { sleep, type RepositoryImplementation } from './repositories.js';
 
@@ -682,6 +683,41 @@ export function repositoryContract(implementation: RepositoryImplementation): vo
       expect(await repo.save(copy)).toBe(false);
       await sleep(50);
       expect(await holds(copy.id)).toBe(false);
+    });
+
+    it("maximumSessions 'reject': a login beyond max fails with SessionLimitExceededError and writes nothing", async () => {
+      const { repo, holds } = implementation.open({ maximumSessions: { max: 2, whenExceeded: 'reject' } });
+      await stored(repo, { [PRINCIPAL_NAME_INDEX_NAME]: 'lee' });
+      const second = await stored(repo, { [PRINCIPAL_NAME_INDEX_NAME]: 'lee' });
+      const anonymous = await stored(repo, { cart: ['pen'] });
+      const login = (await repo.findById(anonymous.id))!;
+      const oldId = login.id;
+      login.changeId();
+      login.set(PRINCIPAL_NAME_INDEX_NAME, 'lee');
+      await expect(repo.save(login)).rejects.toBeInstanceOf(SessionLimitExceededError);
+      expect((await repo.findById(oldId))?.get('cart')).toEqual(['pen']); // untouched, under its old id
+      expect(await holds(login.id)).toBe(false);
+      expect(await repo.findByPrincipalName('lee')).toHaveLength(2);
+      // Logging in again on a session of the same user is no new session: allowed.
+      const again = (await repo.findById(second.id))!;
+      again.changeId();
+      again.set(PRINCIPAL_NAME_INDEX_NAME, 'lee');
+      expect(await repo.save(again)).toBe(true);
+      expect(await repo.findByPrincipalName('lee')).toHaveLength(2);
+    });
+
+    it("maximumSessions 'expire-oldest': a login beyond max ends the least recently used sessions", async () => {
+      const { repo } = implementation.open({ maximumSessions: { max: 2, whenExceeded: 'expire-oldest' } });
+      const oldest = await stored(repo, { [PRINCIPAL_NAME_INDEX_NAME]: 'max' });
+      await sleep(5);
+      const middle = await stored(repo, { [PRINCIPAL_NAME_INDEX_NAME]: 'max' });
+      await sleep(5);
+      await repo.findById(oldest.id); // used again (touch interval 0): the middle one is now the least recent
+      const newest = await stored(repo, { [PRINCIPAL_NAME_INDEX_NAME]: 'max' });
+      expect((await repo.findByPrincipalName('max')).map((s) => s.id).sort()).toEqual([oldest.id, newest.id].sort());
+      expect(await repo.findById(middle.id)).toBeUndefined();
+      const other = await stored(repo, { [PRINCIPAL_NAME_INDEX_NAME]: 'someone-else' });
+      expect(await repo.findById(other.id)).toBeDefined(); // other users' sessions never count
     });
 
     it('gives no lifetime by default: expiresAt follows the idle interval, null when there is none', async () => {

@@ -1,4 +1,4 @@
-import { ServiceUnavailableException } from '@nestjs/common';
+import { ConflictException, ServiceUnavailableException } from '@nestjs/common';
 
 /** A value given to `HttpSession.set` that the serializer cannot store faithfully. */
 export class SessionAttributeError extends TypeError {
@@ -25,6 +25,18 @@ export class SessionStoreUnavailableError extends ServiceUnavailableException {
   constructor(cause: unknown) {
     super('The session store is unavailable; please retry shortly', { cause });
     this.name = 'SessionStoreUnavailableError';
+  }
+}
+
+/**
+ * A login would give its user more sessions than `maximumSessions.max` allows, with
+ * `whenExceeded: 'reject'`: an HTTP 409 wherever it surfaces. Nothing of the session was stored,
+ * and the user's other sessions are untouched.
+ */
+export class SessionLimitExceededError extends ConflictException {
+  constructor(readonly max: number) {
+    super(`This account already has the most sessions allowed (${max}); sign out on another device first`);
+    this.name = 'SessionLimitExceededError';
   }
 }
 

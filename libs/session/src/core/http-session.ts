@@ -23,6 +23,15 @@ export interface SessionSettings {
   touchIntervalMs?: number;
   /** Every session ends this many seconds after its creation, however active (default: no absolute lifetime). */
   maxSessionLifetimeSeconds?: number;
+  /** At most this many sessions per principal, checked when a session gets its principal (default: no limit). */
+  maximumSessions?: MaximumSessions;
+}
+
+/** The per-user session limit: what happens to a login beyond `max` sessions. */
+export interface MaximumSessions {
+  max: number;
+  /** `'expire-oldest'`: the least recently used sessions beyond `max` end; `'reject'`: the login fails with SessionLimitExceededError (409). */
+  whenExceeded: 'expire-oldest' | 'reject';
 }
 
 /** Told about changes that the HTTP layer must reflect in a cookie or header at once. */

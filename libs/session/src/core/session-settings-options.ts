@@ -1,6 +1,7 @@
 import { SessionOptionsError } from './errors.js';
 import { FlushMode } from './flush-mode.js';
-import { MAX_INTERVAL_SECONDS, type SessionSettings } from './http-session.js';
+import { MAX_INTERVAL_SECONDS, type MaximumSessions, type SessionSettings } from './http-session.js';
+import { rejectUnknownOptions } from './unknown-options.js';
 import { SaveMode } from './save-mode.js';
 import { JsonSessionSerializer, type SessionSerializer } from './session-serializer.js';
 
@@ -13,7 +14,10 @@ export interface SessionSettingsOptions {
   maxAttributeBytes?: number;
   touchIntervalSeconds?: number;
   maxSessionLifetimeSeconds?: number;
+  maximumSessions?: MaximumSessions;
 }
+
+const WHEN_EXCEEDED = ['expire-oldest', 'reject'] as const;
 
 /** Fills in the defaults (the touch interval's is the caller's) and fails fast, naming the option, on anything invalid. */
 export function resolveSessionSettings(
@@ -47,8 +51,25 @@ export function resolveSessionSettings(
   if (lifetime !== undefined && (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_INTERVAL_SECONDS)) {
     fail('maxSessionLifetimeSeconds', `expected a whole number of seconds between 1 and ${MAX_INTERVAL_SECONDS} (or no option: no absolute lifetime), got ${JSON.stringify(lifetime)}`);
   }
+  const limit = options.maximumSessions;
+  if (limit !== undefined) {
+    if (typeof limit !== 'object' || limit === null) fail('maximumSessions', `expected { max: number, whenExceeded: 'expire-oldest' | 'reject' }, got ${JSON.stringify(limit)}`);
+    rejectUnknownOptions(limit, { max: true, whenExceeded: true }, 'maximumSessions.');
+    if (!Number.isInteger(limit.max) || limit.max < 1) fail('maximumSessions.max', `expected an integer >= 1, got ${JSON.stringify(limit.max)}`);
+    if (!WHEN_EXCEEDED.includes(limit.whenExceeded)) {
+      fail('maximumSessions.whenExceeded', `expected one of ${WHEN_EXCEEDED.join(', ')}, got ${JSON.stringify(limit.whenExceeded)}`);
+    }
+  }
   return {
-    settings: { flushMode, saveMode, serializer, maxAttributeBytes, touchIntervalMs: touchIntervalSeconds * 1000, maxSessionLifetimeSeconds: lifetime },
+    settings: {
+      flushMode,
+      saveMode,
+      serializer,
+      maxAttributeBytes,
+      touchIntervalMs: touchIntervalSeconds * 1000,
+      maxSessionLifetimeSeconds: lifetime,
+      maximumSessions: limit && { max: limit.max, whenExceeded: limit.whenExceeded },
+    },
     maxInactiveIntervalInSeconds: interval,
   };
 }

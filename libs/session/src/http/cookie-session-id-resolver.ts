@@ -1,7 +1,7 @@
 import { isValidSessionId, SESSION_ID_LENGTH } from '../core/session-id.js';
 import { isSecure, requestHeader, setResponseHeader, type HttpExchange } from './http-exchange.js';
 import { resolveCookieOptions, type ResolvedCookieOptions, type SessionCookieOptions } from './session-cookie-options.js';
-import type { SessionIdResolver } from './session-id-resolver.js';
+import type { SessionIdLifetime, SessionIdResolver } from './session-id-resolver.js';
 
 /**
  * Standard, padded base64 of an id, in the one spelling we write: a decoder ignores the spare bits
@@ -52,11 +52,12 @@ export class CookieSessionIdResolver implements SessionIdResolver {
     return ids ?? NO_IDS;
   }
 
-  setSessionId(exchange: HttpExchange, id: string): void {
+  /** A "remember me" session's `lifetime` makes the cookie persistent for that long; otherwise `cookie.maxAgeSeconds`, if set. */
+  setSessionId(exchange: HttpExchange, id: string, lifetime?: SessionIdLifetime): void {
     const value = this.cookie.base64 ? Buffer.from(id, 'utf8').toString('base64') : id;
-    const maxAge = this.cookie.maxAgeSeconds;
-    const lifetime = maxAge === undefined ? [] : [`Max-Age=${maxAge}`, `Expires=${new Date(Date.now() + maxAge * 1000).toUTCString()}`];
-    this.write(exchange, value, lifetime);
+    const maxAge = lifetime?.maxAgeSeconds ?? this.cookie.maxAgeSeconds;
+    const persistence = maxAge === undefined ? [] : [`Max-Age=${maxAge}`, `Expires=${new Date(Date.now() + maxAge * 1000).toUTCString()}`];
+    this.write(exchange, value, persistence);
   }
 
   expireSession(exchange: HttpExchange): void {

@@ -23,6 +23,8 @@ export class RequestSession {
   #loading: Promise<void> | undefined;
   /** The id the client holds, as far as this request knows. */
   #clientId: string | undefined;
+  /** Whether the client holds it in a persistent ("remember me") cookie. */
+  #clientRemembers = false;
   /** The last commit; the next waits for it, so that the filter and its backstop never write twice at once. */
   #committing: Promise<void> | undefined;
   /** A commit failed: the request's response is that failure, and nothing is tried again. */
@@ -95,11 +97,13 @@ export class RequestSession {
       (saved) => {
         // Ended meanwhile (logout elsewhere, expiry): nothing was written, and the client forgets it.
         if (!saved) this.reflect(session);
+        else this.#announced = undefined; // what it announced is stored now
       },
       (error: unknown) => {
         this.#commitFailed = true;
-        // The id of a session never stored must not reach the client (its next request would name a session that does not exist).
-        if (session.isNew) this.#announced?.undo(this.exchange);
+        // An id never stored (a new session, a login's new id) must not reach the client: its next
+        // request would name a session that does not exist, instead of the one it still has.
+        if (session.storedId !== session.id) this.#announced?.undo(this.exchange);
         throw error;
       },
     );
@@ -118,7 +122,10 @@ export class RequestSession {
     return findFirstLive(repository, ids).then((found) => {
       if (found === undefined || this.#session !== undefined) return;
       this.#clientId = found.id;
+      this.#clientRemembers = found.isRemembered;
       this.adopt(found);
+      // A persistent cookie follows the idle timer: re-issued when the load refreshed it (at most once per touch interval).
+      if (found.isRemembered && found.touchedOnLoad) this.announce(found);
     });
   }
 
@@ -139,14 +146,32 @@ export class RequestSession {
       this.#clientId = undefined;
       return;
     }
-    // A new session gets its cookie with its first change; an existing one when its id changes.
-    if ((session.isNew && !session.hasChanges()) || session.id === this.#clientId) return;
-    // A new session, or a login's new id: what a "your devices" page will show of this client.
-    const client = clientMetadataOf(this.exchange);
-    session.recordClient(client.userAgent, client.ip);
-    const announce = () => this.dependencies.resolver.setSessionId(this.exchange, session.id);
-    if (session.isNew) (this.#announced ??= new ResponseHeaderChanges()).record(this.exchange, announce);
-    else announce();
-    this.#clientId = session.id;
+    // A new session gets its cookie with its first change; an existing one when its id changes, or when it is remembered.
+    if (session.isNew && !session.hasChanges()) return;
+    const idChanged = session.id !== this.#clientId;
+    if (!idChanged && session.isRemembered === this.#clientRemembers) return;
+    if (idChanged) {
+      // A new session, or a login's new id: what a "your devices" page will show of this client.
+      const client = clientMetadataOf(this.exchange);
+      session.recordClient(client.userAgent, client.ip);
+    }
+    this.announce(session);
   }
+
+  /** Tells the client the session's id: recorded, so that it can be taken back if the session is never stored under it. */
+  private announce(session: HttpSession<any>): void {
+    const lifetime = session.isRemembered ? { maxAgeSeconds: persistentCookieSeconds(session.expiresAt) } : undefined;
+    (this.#announced ??= new ResponseHeaderChanges()).record(this.exchange, () => this.dependencies.resolver.setSessionId(this.exchange, session.id, lifetime));
+    this.#clientId = session.id;
+    this.#clientRemembers = session.isRemembered;
+  }
+}
+
+/** Browsers keep a cookie 400 days at most (RFC 6265bis); a session that never expires gets that. */
+const MAX_COOKIE_SECONDS = 400 * 24 * 3600;
+
+/** A persistent cookie's Max-Age: until the session's deadline, at least a second. */
+function persistentCookieSeconds(expiresAt: number | null): number {
+  if (expiresAt === null) return MAX_COOKIE_SECONDS;
+  return Math.min(MAX_COOKIE_SECONDS, Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000)));
 }

@@ -1,6 +1,5 @@
-import { Logger } from '@nestjs/common';
+import { HttpException, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SessionStoreUnavailableError } from '../core/errors.js';
 import { LOGGER_CONTEXT } from '../session.constants.js';
 import type { FastifyReplyLike } from './http-exchange.js';
 import { RequestSession } from './request-session.js';
@@ -120,7 +119,8 @@ function holdFastifyReplies(fastify: FastifyInstanceLike): void {
 
 /** The body of a response whose commit failed, shaped as Nest's own error responses. */
 function failureResponse(error: unknown): { statusCode: number; message: string; error: string } {
-  if (error instanceof SessionStoreUnavailableError) return error.getResponse() as ReturnType<typeof failureResponse>;
+  // The store being down (503), a refused login (SessionLimitExceededError, 409): the response they describe.
+  if (error instanceof HttpException) return error.getResponse() as ReturnType<typeof failureResponse>;
   new Logger(LOGGER_CONTEXT).error(`Saving the session failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return { statusCode: 500, message: 'Internal server error', error: 'Internal Server Error' };
 }

@@ -1,9 +1,9 @@
 import { Subject, type Observable } from 'rxjs';
 import { BaseSessionRepository } from '../core/base-session-repository.js';
-import { SessionOptionsError } from '../core/errors.js';
+import { SessionLimitExceededError, SessionOptionsError } from '../core/errors.js';
 import { rejectUnknownOptions } from '../core/unknown-options.js';
 import type { FlushMode } from '../core/flush-mode.js';
-import type { HttpSession, SessionSettings } from '../core/http-session.js';
+import type { HttpSession, MaximumSessions, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME, principalFromSerialized } from '../core/principal.js';
 import type { SaveMode } from '../core/save-mode.js';
 import { isTouchDue, sessionDeadline, type SessionData } from '../core/session-data.js';
@@ -31,6 +31,8 @@ export interface InMemorySessionRepositoryOptions {
   touchIntervalSeconds?: number;
   /** Every session ends this many seconds after its creation, however active (default: no absolute lifetime). */
   maxSessionLifetimeSeconds?: number;
+  /** At most this many sessions per principal (default: no limit). */
+  maximumSessions?: MaximumSessions;
 }
 
 interface StoredSession extends SessionData {
@@ -88,6 +90,10 @@ export class InMemorySessionRepository extends BaseSessionRepository {
 
   protected async write(session: HttpSession<any>): Promise<boolean> {
     const delta = session.delta();
+    const limit = this.settings.maximumSessions;
+    const login = limit && delta.principalChange?.after;
+    // Checked before anything is written: a refused login leaves every session as it was.
+    if (login && limit.whenExceeded === 'reject' && this.liveSessionsOf(login, delta).length >= limit.max) throw new SessionLimitExceededError(limit.max);
     let stored: StoredSession | undefined;
     if (delta.storedId === undefined) {
       if (delta.maxInactiveIntervalInSeconds === 0) return false; // expired at once: nothing to keep, nothing to announce (as Redis)
@@ -115,6 +121,10 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     if (delta.metadata) stored.metadata = { ...delta.metadata };
     this.#sessions.set(delta.id, stored);
     this.index(delta.id, stored);
+    if (login && limit.whenExceeded === 'expire-oldest') {
+      const others = this.liveSessionsOf(login, delta).sort(([, x], [, y]) => x.lastAccessedTime - y.lastAccessedTime);
+      for (const [id] of others.slice(0, Math.max(0, others.length - (limit.max - 1)))) this.end(id, 'deleted');
+    }
     session.markSaved(delta);
     if (delta.storedId === undefined) this.#events.next({ type: 'created', sessionId: delta.id, principalName: this.principalOf(stored) });
     if (stored.maxInactiveIntervalInSeconds === 0) this.end(delta.id, 'expired');
@@ -159,6 +169,15 @@ export class InMemorySessionRepository extends BaseSessionRepository {
     }, Math.min(delay, MAX_TIMER_MS)).unref();
   }
 
+  /** The live sessions of a principal other than the one `delta` saves. */
+  private liveSessionsOf(principal: string, delta: { id: string; storedId: string | undefined }): [string, StoredSession][] {
+    const now = Date.now();
+    return [...(this.#principals.get(principal) ?? [])]
+      .filter((id) => id !== delta.id && id !== delta.storedId)
+      .map((id) => [id, this.#sessions.get(id)] as [string, StoredSession | undefined])
+      .filter((entry): entry is [string, StoredSession] => entry[1] !== undefined && now < this.deadlineOf(entry[1]));
+  }
+
   /** The earlier of the session's idle and absolute deadlines. */
   private deadlineOf(stored: SessionData): number {
     return sessionDeadline(stored, this.settings.maxSessionLifetimeSeconds);
@@ -189,7 +208,7 @@ export class InMemorySessionRepository extends BaseSessionRepository {
 
 const OPTION_NAMES: Record<keyof InMemorySessionRepositoryOptions, true> = {
   maxInactiveIntervalInSeconds: true, flushMode: true, saveMode: true, serializer: true, maxAttributeBytes: true, touchIntervalSeconds: true,
-  maxSessionLifetimeSeconds: true,
+  maxSessionLifetimeSeconds: true, maximumSessions: true,
 };
 
 /** The options with the module's defaults filled in (touch interval: 0), checked as the module checks its own. */

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { BaseSessionRepository } from '../core/base-session-repository.js';
-import { SessionStoreUnavailableError } from '../core/errors.js';
-import type { HttpSession, SessionSettings } from '../core/http-session.js';
+import { SessionLimitExceededError, SessionStoreUnavailableError } from '../core/errors.js';
+import type { HttpSession, MaximumSessions, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME } from '../core/principal.js';
 import { isLive, isTouchDue, sessionDeadline, type SessionData, type SessionDelta, type SessionMetadata } from '../core/session-data.js';
 import { isValidSessionId } from '../core/session-id.js';
@@ -85,8 +85,27 @@ export class RedisSessionRepository extends BaseSessionRepository {
     const isNew = delta.storedId === undefined;
     if (isNew && delta.maxInactiveIntervalInSeconds === 0) return false; // expired at once: nothing to keep
     const renamed = !isNew && delta.id !== delta.storedId;
-    if (renamed && this.#isCluster) return this.saveUnderNewIdAcrossSlots(session, delta);
+    // A login under maximumSessions: the limit's scripts file the session under its principal.
+    const limit = this.settings.maximumSessions;
+    const login = limit ? delta.principalChange?.after : undefined;
+    if (login !== undefined && limit!.whenExceeded === 'reject') await this.reserveSlot(login, delta, limit!.max);
 
+    const written =
+      renamed && this.#isCluster
+        ? await this.saveUnderNewIdAcrossSlots(delta, login !== undefined)
+        : await this.saveInOneScript(delta, isNew, renamed, login !== undefined);
+    if (!written) {
+      if (login !== undefined) await this.withinDeadline(this.client.srem(this.keys.principalIndex(login), delta.id));
+      session.markGone();
+      return false;
+    }
+    if (login !== undefined) await this.enforceLimit(session, login, delta, limit!);
+    session.markSaved(delta);
+    return true;
+  }
+
+  /** The save script (RENAME included on a standalone server), then the indexes; false when the session is gone. */
+  private async saveInOneScript(delta: SessionDelta, isNew: boolean, renamed: boolean, filedByLimit: boolean): Promise<boolean> {
     const mode = isNew ? 'new' : renamed ? 'rename' : 'update';
     const key = this.keys.session(delta.id);
     const written = renamed
@@ -97,13 +116,49 @@ export class RedisSessionRepository extends BaseSessionRepository {
       ? (await this.withinDeadline(Promise.all([written, this.fileDeadline(delta.id, delta.lastAccessedTime, delta)])))[0]
       : await this.withinDeadline(written);
     assertIdWasFree(result);
-    if (result === 0) {
-      session.markGone();
-      return false;
-    }
-    if (renamed || delta.intervalChanged || delta.principalChange) await this.withinDeadline(this.updateIndexes(delta, renamed, isNew));
-    session.markSaved(delta);
+    if (result === 0) return false;
+    if (renamed || delta.intervalChanged || delta.principalChange) await this.withinDeadline(this.updateIndexes(delta, renamed, isNew, filedByLimit));
     return true;
+  }
+
+  /**
+   * maximumSessions 'reject', before the write: files the session under its principal if there is
+   * room, or refuses the login. Sessions that ended unseen (a key deleted outside the library) do
+   * not count: when the index is full, they are dropped and the question asked again.
+   */
+  private async reserveSlot(principal: string, delta: SessionDelta, max: number): Promise<void> {
+    const index = this.keys.principalIndex(principal);
+    const admit = () => this.withinDeadline(this.scripts.admit(index, delta.id, delta.storedId ?? '', max));
+    if ((await admit()) === 1) return;
+    const ids = await this.withinDeadline(this.client.smembers(index));
+    const exists = await this.withinDeadline(Promise.all(ids.map((id) => this.client.exists(this.keys.session(id)))));
+    const gone = ids.filter((_, i) => exists[i] === 0);
+    if (gone.length > 0) {
+      // A concurrent login filed but not written yet looks gone too: its own check after its write then refuses it.
+      await this.withinDeadline(this.client.srem(index, ...gone));
+      if ((await admit()) === 1) return;
+    }
+    throw new SessionLimitExceededError(max);
+  }
+
+  /**
+   * maximumSessions, after the write. 'reject': the session must still be filed (a concurrent
+   * login's check may have taken its place), or it is deleted and refused. 'expire-oldest': the
+   * least recently used sessions beyond max are deleted (their sockets closed, on every instance).
+   */
+  private async enforceLimit(session: HttpSession<any>, principal: string, delta: SessionDelta, limit: MaximumSessions): Promise<void> {
+    const index = this.keys.principalIndex(principal);
+    if (limit.whenExceeded === 'reject') {
+      if ((await this.withinDeadline(this.client.sismember(index, delta.id))) === 1) return;
+      await this.deleteById(delta.id);
+      session.markGone();
+      throw new SessionLimitExceededError(limit.max);
+    }
+    const ids = (await this.withinDeadline(this.client.smembers(index))).filter((id) => id !== delta.id && id !== delta.storedId);
+    const used = await this.withinDeadline(Promise.all(ids.map((id) => this.client.hget(this.keys.session(id), 'lastAccessedTime'))));
+    const lastUsed = ids.flatMap((id, i) => [id, used[i] ?? '']);
+    const evicted = await this.withinDeadline(this.scripts.trim(index, delta.id, delta.storedId ?? '', limit.max, lastUsed));
+    await Promise.all(evicted.map((id) => this.deleteById(id)));
   }
 
   async deleteById(id: string): Promise<void> {
@@ -179,7 +234,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
   }
 
   /** Keeps the expiry index and the principal index in step after a successful save. */
-  private async updateIndexes(delta: SessionDelta, renamed: boolean, isNew: boolean): Promise<void> {
+  private async updateIndexes(delta: SessionDelta, renamed: boolean, isNew: boolean, filedByLimit = false): Promise<void> {
     if (delta.intervalChanged && delta.maxInactiveIntervalInSeconds === 0) {
       // The script deleted it and announced the expiry: left in the deadline index, the sweeper would announce it again.
       await Promise.all([this.unfileEnded(delta.id), renamed ? this.unfileEnded(delta.storedId!) : undefined]);
@@ -198,7 +253,8 @@ export class RedisSessionRepository extends BaseSessionRepository {
       const shard = this.keys.shardOf(delta.id);
       if (change.before !== undefined) work.push(this.client.srem(this.keys.principalIndex(change.before), delta.storedId ?? delta.id));
       if (change.after !== undefined) {
-        work.push(this.client.sadd(this.keys.principalIndex(change.after), delta.id));
+        // Under maximumSessions the limit's own scripts file the id: an SADD here could put back one they just took out.
+        if (!filedByLimit) work.push(this.client.sadd(this.keys.principalIndex(change.after), delta.id));
         work.push(this.client.hset(this.keys.expiringPrincipals(shard), delta.id, change.after));
       } else {
         work.push(this.client.hdel(this.keys.expiringPrincipals(shard), delta.id));
@@ -241,13 +297,10 @@ export class RedisSessionRepository extends BaseSessionRepository {
    * delta, is written under the new id first; then the old key is removed. At every moment at
    * least one id works, and loads never see a half-written session.
    */
-  private async saveUnderNewIdAcrossSlots(session: HttpSession<any>, delta: SessionDelta): Promise<boolean> {
+  private async saveUnderNewIdAcrossSlots(delta: SessionDelta, filedByLimit: boolean): Promise<boolean> {
     const oldKey = this.keys.session(delta.storedId!);
     const current = parseHash(await this.withinDeadline(this.client.hgetall(oldKey)));
-    if (!current || !isLive(current, Date.now(), this.settings.maxSessionLifetimeSeconds)) {
-      session.markGone();
-      return false;
-    }
+    if (!current || !isLive(current, Date.now(), this.settings.maxSessionLifetimeSeconds)) return false;
     const attributes = new Map<string, string | undefined>(current.attributes);
     for (const [name, text] of delta.attributes) {
       if (text === undefined) attributes.delete(name);
@@ -271,11 +324,9 @@ export class RedisSessionRepository extends BaseSessionRepository {
     if (removed === 0) {
       // Deleted (logout) or expired while we copied it: the copy must not outlive it.
       await this.withinDeadline(Promise.all([this.client.del(newKey), this.unfile(delta.storedId!, delta.principalChange?.before)]));
-      session.markGone();
       return false;
     }
-    await this.withinDeadline(this.updateIndexes({ ...delta, maxInactiveIntervalInSeconds: whole.maxInactiveIntervalInSeconds }, true, false));
-    session.markSaved(delta);
+    await this.withinDeadline(this.updateIndexes({ ...delta, maxInactiveIntervalInSeconds: whole.maxInactiveIntervalInSeconds }, true, false, filedByLimit));
     return true;
   }
 

@@ -137,6 +137,51 @@ return principal
 `;
 
 /**
+ * KEYS[1] a principal's index; ARGV id, the id it replaces ('' if none), max.
+ * For `maximumSessions` with 'reject', before the session is written: files the id if the
+ * principal has fewer than max other sessions filed (its own old id not counted). Returns 1 when
+ * filed, 0 when the limit is reached (nothing changed).
+ */
+const ADMIT = `
+local index, id, replaced = KEYS[1], ARGV[1], ARGV[2]
+if redis.call('SISMEMBER', index, id) == 1 then return 1 end
+local others = redis.call('SCARD', index)
+if replaced ~= '' and redis.call('SISMEMBER', index, replaced) == 1 then others = others - 1 end
+if others >= tonumber(ARGV[3]) then return 0 end
+if replaced ~= '' then redis.call('SREM', index, replaced) end
+redis.call('SADD', index, id)
+return 1
+`;
+
+/**
+ * KEYS[1] a principal's index; ARGV id, the id it replaces ('' if none), max, then pairs of a
+ * filed id and its lastAccessedTime as the caller read it ('' when its session is gone).
+ * For `maximumSessions` with 'expire-oldest', once the session is written: files the id, then
+ * takes out of the index the least recently used beyond max (gone ones first; ids filed since the
+ * caller looked count as recent, the session itself as the most recent) and returns them, for the
+ * caller to delete. One script, so that concurrent logins never leave more than max.
+ */
+const TRIM = `
+local index, id, replaced = KEYS[1], ARGV[1], ARGV[2]
+if replaced ~= '' then redis.call('SREM', index, replaced) end
+redis.call('SADD', index, id)
+local members = redis.call('SMEMBERS', index)
+local over = #members - tonumber(ARGV[3])
+if over <= 0 then return {} end
+local used = {}
+for i = 4, #ARGV, 2 do used[ARGV[i]] = tonumber(ARGV[i + 1]) or -1 end
+used[id] = 2 ^ 53
+local function rank(member) return used[member] or 2 ^ 53 - 1 end
+table.sort(members, function(x, y) return rank(x) < rank(y) end)
+local evicted = {}
+for i = 1, over do
+  evicted[i] = members[i]
+  redis.call('SREM', index, members[i])
+end
+return evicted
+`;
+
+/**
  * A script sent whole, with EVAL: Redis finds it in its script cache by the body's SHA1 (measured
  * with redis-benchmark: ~0.5 us of Redis' time more than EVALSHA). EVALSHA would need a resend
  * with EVAL after NOSCRIPT (first use on a node, a restart, a failover), and that resend lands
@@ -164,6 +209,8 @@ const update = new LuaScript(UPDATE, 1);
 const remove = new LuaScript(DELETE, 1);
 const claimDue = new LuaScript(CLAIM_DUE, 1);
 const forget = new LuaScript(FORGET, 2);
+const admit = new LuaScript(ADMIT, 1);
+const trim = new LuaScript(TRIM, 1);
 
 /** The session scripts, run on one client. */
 export class SessionScripts {
@@ -199,5 +246,14 @@ export class SessionScripts {
 
   forget(shardKey: string, principalsKey: string, id: string): Promise<string | null> {
     return forget.run(this.client, [shardKey, principalsKey, id]);
+  }
+
+  admit(indexKey: string, id: string, replaced: string, max: number): Promise<number> {
+    return admit.run(this.client, [indexKey, id, replaced, max]);
+  }
+
+  /** `lastUsed`: pairs of a filed id and its lastAccessedTime ('' when gone). */
+  trim(indexKey: string, id: string, replaced: string, max: number, lastUsed: string[]): Promise<string[]> {
+    return trim.run(this.client, [indexKey, id, replaced, max, ...lastUsed]);
   }
 }
