@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom, filter, take, timeout } from 'rxjs';
-import { SessionEvents } from 'nestjs-redis-session';
+import { InMemorySessionRepository, SessionEvents, SessionOptionsError } from 'nestjs-redis-session';
 import { CookieClient } from '../http/client.js';
 import { sessionIdOf } from '../http/fixture-app.js';
 import { keysMatching, sessionRedisClient, sessionRedisOption, uniqueNamespace } from '../harness/redis.js';
@@ -78,4 +78,13 @@ describe('Absolute session lifetime', () => {
       await redis.quit();
     }
   }, 20_000);
+
+  it('refuses a lifetime that is not a whole number of seconds from 1 to 2^31-1, at start-up, naming the option', async () => {
+    for (const lifetime of [0, -5, 1.5, '3600', 2 ** 31, Number.NaN, null]) {
+      const started = startAccountApp({ store: 'memory', maxSessionLifetimeSeconds: lifetime as never });
+      await expect(started).rejects.toThrow(SessionOptionsError);
+      await expect(started).rejects.toThrow('maxSessionLifetimeSeconds');
+      expect(() => new InMemorySessionRepository({ maxSessionLifetimeSeconds: lifetime as never })).toThrow(SessionOptionsError);
+    }
+  });
 });

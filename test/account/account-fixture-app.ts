@@ -2,7 +2,8 @@ import {
   Body, Controller, Get, HttpCode, Module, NotFoundException, Param, Post, UnauthorizedException, type DynamicModule, type INestApplication,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import {
   EnableRedisHttpSession, HttpSession, PRINCIPAL_NAME_INDEX_NAME, Session, SessionIoAdapter, SessionRegistry, type SessionModuleOptions,
@@ -89,13 +90,18 @@ export interface AccountInstance {
   url: string;
 }
 
-/** The account fixture (HTTP + Socket.IO through the session adapter) on a loopback port. */
-export async function startAccountApp(options: SessionModuleOptions, setup: { trustProxy?: boolean } = {}): Promise<AccountInstance> {
-  const app = await NestFactory.create<NestExpressApplication>(AccountFixtureModule.with(options), new ExpressAdapter(), {
+/** The account fixture (HTTP + Socket.IO through the session adapter) on a loopback port; Express unless told. */
+export async function startAccountApp(
+  options: SessionModuleOptions,
+  setup: { trustProxy?: boolean; platform?: 'express' | 'fastify' } = {},
+): Promise<AccountInstance> {
+  const trustProxy = setup.trustProxy ?? false;
+  const adapter = setup.platform === 'fastify' ? new FastifyAdapter({ trustProxy }) : new ExpressAdapter();
+  const app = await NestFactory.create(AccountFixtureModule.with(options), adapter as never, {
     logger: ['error', 'warn'],
     abortOnError: false, // a bad option rejects, as a test expects, instead of exiting the process
   });
-  if (setup.trustProxy) app.set('trust proxy', true);
+  if (setup.platform !== 'fastify' && trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', true);
   app.useWebSocketAdapter(new SessionIoAdapter(app));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };

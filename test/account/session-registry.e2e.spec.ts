@@ -178,4 +178,16 @@ describe('SessionRegistry: every session of a user, visible and revocable, on ev
       await proxied.app.close();
     }
   });
+
+  it.each([false, true])('on Fastify too, the address is request.ip (trustProxy %s)', async (trustProxy) => {
+    const fastify = await startAccountApp({ redis: sessionRedisOption(), redisNamespace: namespace }, { platform: 'fastify', trustProxy });
+    try {
+      const device = await signIn(fastify.url, `fastify-${trustProxy}`, PHONE);
+      await device.post('/login', { user: `fastify-${trustProxy}` }, { 'x-forwarded-for': '198.51.100.9' });
+      const [info] = await listOf(device);
+      expect(info).toMatchObject({ ip: trustProxy ? '198.51.100.9' : '127.0.0.1', userAgent: '(iPhone; CPU iPhone OS 18_1 like Mac OS X) Version/18.1 Mobile/1', current: true });
+    } finally {
+      await fastify.app.close();
+    }
+  });
 });
