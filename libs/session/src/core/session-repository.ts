@@ -49,11 +49,21 @@ export abstract class SessionRepository {
 }
 
 /**
+ * How many of the ids a request or a handshake carries are looked up, at most. A browser sends
+ * one `SESSION` cookie, two when a parent domain's cookie shares the name; a handshake adds its
+ * token. Without a bound, 300 well-formed cookies in one 15 KB header cost 300 sequential lookups
+ * (Spring tries every one).
+ */
+export const MAX_CANDIDATE_IDS = 3;
+
+/**
  * The first live session among the ids a client carries, tried in order (several `SESSION`
- * cookies; a handshake's cookie, then its token). One id, the usual case, is one lookup.
+ * cookies; a handshake's cookie, then its token), the first MAX_CANDIDATE_IDS of them only. One
+ * id, the usual case, is one lookup.
  */
 export function findFirstLive(repository: SessionRepository, ids: readonly string[], from = 0): Promise<HttpSession | undefined> {
-  if (from >= ids.length) return Promise.resolve(undefined);
+  const last = Math.min(ids.length, MAX_CANDIDATE_IDS) - 1;
+  if (from > last) return Promise.resolve(undefined);
   const lookup = repository.findById(ids[from]);
-  return from === ids.length - 1 ? lookup : lookup.then((session) => session ?? findFirstLive(repository, ids, from + 1));
+  return from === last ? lookup : lookup.then((session) => session ?? findFirstLive(repository, ids, from + 1));
 }
