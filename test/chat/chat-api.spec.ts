@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isValidSessionId } from 'nestjs-redis-session';
 import { CookieClient } from '../http/client.js';
 import { connectSocket, nextEvent } from '../websocket/socket-client.js';
 import { startChat, stopChats, type ChatInstance } from './chat-instance.js';
@@ -16,10 +17,25 @@ describe('chat app API', () => {
     await stopChats(chat);
   });
 
-  async function signedIn(username: string): Promise<{ http: CookieClient; cookie: string }> {
+  async function signedIn(username: string, headers?: Record<string, string>): Promise<{ http: CookieClient; cookie: string }> {
     const http = new CookieClient(chat.url);
-    expect((await http.post('/api/login', { username })).status).toBe(200);
+    expect((await http.post('/api/login', { username }, headers)).status).toBe(200);
     return { http, cookie: `SESSION=${http.cookies.get('SESSION')}` };
+  }
+
+  /** The session id behind a client's cookie (the cookie is the id in base64). */
+  function sessionIdOf(http: CookieClient): string {
+    const id = Buffer.from(http.cookies.get('SESSION')!, 'base64').toString('utf8');
+    expect(isValidSessionId(id)).toBe(true);
+    return id;
+  }
+
+  function expectNoSessionIds(body: unknown, ...clients: CookieClient[]): void {
+    const json = JSON.stringify(body);
+    for (const http of clients) {
+      expect(json).not.toContain(sessionIdOf(http));
+      expect(json).not.toContain(http.cookies.get('SESSION'));
+    }
   }
 
   it('login trims and validates the name, with a clear 400', async () => {
@@ -110,5 +126,111 @@ describe('chat app API', () => {
       tab1.close();
       tab2.close();
     }
+  });
+
+  describe('"Your sessions"', () => {
+    const FIREFOX_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0';
+    const SAFARI_ON_IPHONE =
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+    const WELL_FORMED_UNKNOWN_HANDLE = 'A'.repeat(22);
+    const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+    it('all three answer 401 without a signed-in session', async () => {
+      const anonymous = new CookieClient(chat.url);
+      const signedOut = (await signedIn('Hedy')).http;
+      expect((await signedOut.post('/api/logout')).status).toBe(204);
+      for (const http of [anonymous, signedOut]) {
+        expect(await http.get('/api/sessions')).toMatchObject({ status: 401, body: { message: 'Not signed in' } });
+        expect((await http.post(`/api/sessions/${WELL_FORMED_UNKNOWN_HANDLE}/revoke`)).status).toBe(401);
+        expect((await http.post('/api/sessions/revoke-others')).status).toBe(401);
+      }
+      // Asking made no session.
+      expect(anonymous.cookies.has('SESSION')).toBe(false);
+    });
+
+    it("lists the user's own sessions by handle, with the device and times, and never a session id", async () => {
+      const laptop = await signedIn('Barbara', { 'user-agent': FIREFOX_ON_WINDOWS });
+      const phone = await signedIn('Barbara', { 'user-agent': SAFARI_ON_IPHONE });
+      const someoneElse = await signedIn('Frances');
+
+      const response = await laptop.http.get('/api/sessions');
+      expect(response.status).toBe(200);
+      const { sessions } = response.body as { sessions: Record<string, unknown>[] };
+      expect(sessions).toHaveLength(2);
+      const [own, other] = [sessions.find((session) => session.current), sessions.find((session) => !session.current)];
+      expect(own).toEqual({
+        handle: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+        current: true,
+        device: 'Firefox on Windows',
+        createdAt: expect.stringMatching(ISO_TIME),
+        lastActiveAt: expect.stringMatching(ISO_TIME),
+        expiresAt: expect.stringMatching(ISO_TIME),
+      });
+      expect(other).toMatchObject({ handle: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), current: false, device: 'Safari on iPhone' });
+      expect(own!.handle).not.toBe(other!.handle);
+      expect(Math.abs(Date.parse(own!.lastActiveAt as string) - Date.now())).toBeLessThan(60_000);
+      // The 30-minute idle timeout, from the last activity.
+      expect(Date.parse(own!.expiresAt as string) - Date.parse(own!.lastActiveAt as string)).toBe(1800 * 1000);
+      expectNoSessionIds(response.body, laptop.http, phone.http, someoneElse.http);
+
+      // The other device sees the same two, itself marked.
+      const fromPhone = await phone.http.get('/api/sessions');
+      expect(fromPhone.body.sessions.find((session: { current: boolean }) => session.current).handle).toBe(other!.handle);
+      expectNoSessionIds(fromPhone.body, laptop.http, phone.http);
+      // Another user sees only their own.
+      const theirs = await someoneElse.http.get('/api/sessions');
+      expect(theirs.body.sessions).toEqual([expect.objectContaining({ current: true, device: 'Unknown device' })]);
+      expect(theirs.body.sessions[0].handle).not.toBe(own!.handle);
+      expect(theirs.body.sessions[0].handle).not.toBe(other!.handle);
+    });
+
+    it("revoke ends one of the user's sessions and its sockets; 404 for a malformed, unknown, ended or someone else's handle", async () => {
+      const laptop = await signedIn('Katherine');
+      const phone = await signedIn('Katherine');
+      const someoneElse = await signedIn('Dorothy');
+      const phoneHandle = (await phone.http.get('/api/sessions')).body.sessions.find((session: { current: boolean }) => session.current).handle as string;
+
+      for (const handle of ['nope', 'x'.repeat(200), `${phoneHandle}x`, WELL_FORMED_UNKNOWN_HANDLE, encodeURIComponent(sessionIdOf(phone.http))]) {
+        expect(await laptop.http.post(`/api/sessions/${handle}/revoke`)).toMatchObject({ status: 404, body: { message: 'No such session' } });
+      }
+      // Someone else's session is not theirs to end, and looks the same as none.
+      expect(await someoneElse.http.post(`/api/sessions/${phoneHandle}/revoke`)).toMatchObject({ status: 404, body: { message: 'No such session' } });
+      expect((await phone.http.get('/api/me')).status).toBe(200);
+
+      const phoneSocket = await RecordedSocket.connect(chat.url, phone.cookie);
+      try {
+        expect((await laptop.http.post(`/api/sessions/${phoneHandle}/revoke`)).status).toBe(204);
+        expect(await phoneSocket.waitFor('session:destroyed')).toEqual({ reason: 'deleted' });
+      } finally {
+        phoneSocket.close();
+      }
+      expect((await phone.http.get('/api/me')).status).toBe(401);
+      expect((await laptop.http.get('/api/me')).status).toBe(200);
+      expect((await someoneElse.http.get('/api/me')).status).toBe(200);
+      expect((await laptop.http.get('/api/sessions')).body.sessions).toEqual([expect.objectContaining({ current: true })]);
+      // Ended already.
+      expect((await laptop.http.post(`/api/sessions/${phoneHandle}/revoke`)).status).toBe(404);
+
+      // The caller's own handle signs the caller out, as logout does.
+      const ownHandle = (await laptop.http.get('/api/sessions')).body.sessions[0].handle as string;
+      expect((await laptop.http.post(`/api/sessions/${ownHandle}/revoke`)).status).toBe(204);
+      expect((await laptop.http.get('/api/me')).status).toBe(401);
+    });
+
+    it("revoke-others ends every other session of the user, not the caller's nor anyone else's, and says how many", async () => {
+      const [first, second, third] = [await signedIn('Mary'), await signedIn('Mary'), await signedIn('Mary')];
+      const someoneElse = await signedIn('Annie');
+
+      const response = await second.http.post('/api/sessions/revoke-others');
+      expect(response).toMatchObject({ status: 200, body: { revoked: 2 } });
+      expectNoSessionIds(response.body, first.http, second.http, third.http);
+      expect((await first.http.get('/api/me')).status).toBe(401);
+      expect((await third.http.get('/api/me')).status).toBe(401);
+      expect((await second.http.get('/api/me')).status).toBe(200);
+      expect((await someoneElse.http.get('/api/me')).status).toBe(200);
+      expect((await second.http.get('/api/sessions')).body.sessions).toEqual([expect.objectContaining({ current: true })]);
+
+      expect(await second.http.post('/api/sessions/revoke-others')).toMatchObject({ status: 200, body: { revoked: 0 } });
+    });
   });
 });

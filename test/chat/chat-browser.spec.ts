@@ -71,7 +71,7 @@ describe('chat app in Chromium, one instance', () => {
 
     await first.signOut();
     const notice = await second.waitForEndedNotice();
-    expect(notice).toEqual({ title: 'Signed out in another tab', reason: 'deleted' });
+    expect(notice).toEqual({ title: 'Signed out elsewhere', reason: 'deleted' });
     await screenshot(second.page, '03-signed-out-in-another-tab');
     // The tab that signed out just shows the form, without a notice.
     expect(await first.page.locator('#session-ended').isVisible()).toBe(false);

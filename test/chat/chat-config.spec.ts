@@ -19,6 +19,16 @@ describe('chat settings from the environment', () => {
     expect(chatSettingsFromEnv({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).config.trustProxy).toBe('loopback, 10.0.0.0/8');
   });
 
+  it('MAX_SESSIONS_PER_USER limits the sessions per user, ending the least recently used one beyond it', () => {
+    expect(chatSettingsFromEnv({}).config.maximumSessions).toBeUndefined();
+    expect(chatSettingsFromEnv({ MAX_SESSIONS_PER_USER: ' 3 ' }).config.maximumSessions).toEqual({ max: 3, whenExceeded: 'expire-oldest' });
+    expect(chatSettingsFromEnv({ MAX_SESSIONS_PER_USER: '' }).config.maximumSessions).toBeUndefined();
+    for (const bad of ['0', '-1', '2.5', 'two']) {
+      const expected = `MAX_SESSIONS_PER_USER must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "${bad}"`;
+      expect(() => chatSettingsFromEnv({ MAX_SESSIONS_PER_USER: bad })).toThrow(expected);
+    }
+  });
+
   it('names the variable that is wrong', () => {
     expect(() => chatSettingsFromEnv({ PORT: 'eighty' })).toThrow('PORT must be an integer between 0 and 65535, got "eighty"');
     expect(() => chatSettingsFromEnv({ SESSION_TIMEOUT_SECONDS: '0' })).toThrow(/SESSION_TIMEOUT_SECONDS must be an integer between 1 and/);

@@ -50,7 +50,27 @@ describe('chat app in Chromium, two instances sharing Redis', () => {
 
     // Signing out on B closes Ada's page on A.
     await adaOnB.signOut();
-    expect(await adaOnA.waitForEndedNotice()).toEqual({ title: 'Signed out in another tab', reason: 'deleted' });
+    expect(await adaOnA.waitForEndedNotice()).toEqual({ title: 'Signed out elsewhere', reason: 'deleted' });
     await graceOnB.waitForOnline(['Grace']);
+  });
+
+  it('"Sign out" in "Your sessions" on B ends the other device\'s page on A', async () => {
+    const laptopContext = await ChatPage.newContext(browser);
+    const phoneContext = await ChatPage.newContext(browser);
+    contexts.push(laptopContext, phoneContext);
+    const laptopOnA = await ChatPage.open(laptopContext, a.url);
+    await laptopOnA.signIn('Joan');
+    const phoneOnB = await ChatPage.open(phoneContext, b.url);
+    await phoneOnB.signIn('Joan');
+    const laptopHandle = await laptopOnA.ownSessionHandle();
+
+    const rows = await phoneOnB.openSessions();
+    expect(rows.map((row) => ({ handle: row.handle, thisDevice: row.thisDevice }))).toEqual([
+      { handle: await phoneOnB.ownSessionHandle(), thisDevice: true },
+      { handle: laptopHandle, thisDevice: false },
+    ]);
+    await phoneOnB.signOutSession(laptopHandle);
+    expect(await laptopOnA.waitForEndedNotice(5000)).toEqual({ title: 'Signed out elsewhere', reason: 'deleted' });
+    expect(await phoneOnB.waitForSessions((shown) => shown.length === 1)).toEqual([expect.objectContaining({ thisDevice: true })]);
   });
 });

@@ -9,9 +9,10 @@ const $ = (id) => document.getElementById(id);
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 
 const ENDED_NOTICES = {
+  // A sign-out in another tab, "Sign out" in "Your sessions" on another device, or a sign-in beyond the per-user limit.
   deleted: {
-    title: 'Signed out in another tab',
-    text: 'You signed out of Relay in another tab or window, so this one is signed out too.',
+    title: 'Signed out elsewhere',
+    text: 'You signed out of Relay in another tab, or from another device, so this page is signed out too.',
   },
   expired: {
     title: 'Session expired — sign in again',
@@ -27,6 +28,8 @@ const state = {
   lastMessage: null,
   /** Keys of shown messages: one that arrives both live and in the history is shown once. */
   shown: new Set(),
+  /** Counts the loads of "Your sessions": the answer to an older load than the last is dropped. */
+  sessionsLoad: 0,
 };
 
 function showView(name) {
@@ -61,6 +64,7 @@ async function api(method, path, body) {
 function showLogin() {
   teardownSocket();
   state.me = null;
+  hideSessions();
   $('session-ended').hidden = true;
   showView('login');
   showError($('login-error'), '');
@@ -152,6 +156,7 @@ function setConnected(connected) {
 function sessionEnded(reason) {
   if (state.signingOut) return;
   teardownSocket();
+  hideSessions();
   const kind = reason === 'deleted' ? 'deleted' : 'expired';
   const notice = ENDED_NOTICES[kind];
   $('session-ended-icon').className = `dialog-icon ${kind}`;
@@ -161,6 +166,143 @@ function sessionEnded(reason) {
   $('session-ended').hidden = false;
   $('connection-status').hidden = true;
   $('back-to-login').focus();
+}
+
+// ----- Your sessions -----
+
+$('sessions-button').addEventListener('click', () => openSessions());
+$('sessions-close').addEventListener('click', () => closeSessions());
+$('sessions-panel').addEventListener('click', (event) => {
+  if (event.target === $('sessions-panel')) closeSessions();
+});
+$('sessions-panel').addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') closeSessions();
+});
+
+function openSessions() {
+  $('session-list').replaceChildren();
+  setSessionsStatus('');
+  showError($('sessions-error'), '');
+  $('revoke-others-button').disabled = true;
+  $('sessions-panel').hidden = false;
+  $('sessions-close').focus();
+  loadSessions();
+}
+
+function closeSessions() {
+  hideSessions();
+  $('sessions-button').focus();
+}
+
+function hideSessions() {
+  state.sessionsLoad++;
+  $('sessions-panel').hidden = true;
+}
+
+function setSessionsStatus(message) {
+  $('sessions-status').textContent = message;
+}
+
+async function loadSessions() {
+  const load = ++state.sessionsLoad;
+  const current = () => load === state.sessionsLoad;
+  $('session-list').setAttribute('aria-busy', 'true');
+  try {
+    const response = await api('GET', '/api/sessions');
+    if (!current()) return;
+    if (!response.ok) {
+      const message = response.status === 401 ? 'You are no longer signed in.' : `Your sessions could not be loaded (${response.status}).`;
+      return showError($('sessions-error'), message);
+    }
+    showError($('sessions-error'), '');
+    renderSessions(response.data.sessions);
+  } catch {
+    if (current()) showError($('sessions-error'), 'The server cannot be reached. Try again in a moment.');
+  } finally {
+    if (current()) $('session-list').setAttribute('aria-busy', 'false');
+  }
+}
+
+function renderSessions(sessions) {
+  const now = Date.now();
+  // This device first, then the others as the server sends them (newest sign-in first).
+  const ordered = [...sessions.filter((session) => session.current), ...sessions.filter((session) => !session.current)];
+  $('session-list').replaceChildren(...ordered.map((session) => sessionRow(session, now)));
+  $('revoke-others-button').disabled = !sessions.some((session) => !session.current);
+}
+
+function sessionRow(session, now) {
+  const item = $('session-row-template').content.firstElementChild.cloneNode(true);
+  item.dataset.handle = session.handle;
+  item.classList.toggle('current', session.current);
+  item.querySelector('.session-icon').classList.add(/\b(iPhone|iPad|Android)\b/.test(session.device) ? 'mobile' : 'desktop');
+  item.querySelector('.session-device').textContent = session.device;
+  item.querySelector('.this-device').hidden = !session.current;
+
+  const lastActive = new Date(session.lastActiveAt);
+  const active = item.querySelector('.session-active');
+  active.dateTime = session.lastActiveAt;
+  active.title = lastActive.toLocaleString();
+  active.textContent = activeAgo(lastActive, now);
+  const createdAt = new Date(session.createdAt);
+  const created = item.querySelector('.session-created');
+  created.dateTime = session.createdAt;
+  created.title = createdAt.toLocaleString();
+  created.textContent = createdAt.toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+
+  const revoke = item.querySelector('.session-revoke');
+  if (session.current) {
+    // This device signs out with the top bar's button.
+    revoke.remove();
+  } else {
+    revoke.setAttribute('aria-label', `Sign out ${session.device}, ${active.textContent}`);
+    revoke.addEventListener('click', () => revokeSession(session.handle, revoke));
+  }
+  return item;
+}
+
+/** "Active now", "Active 5 min ago", "Active 3 h ago", "Active 2 days ago" (a clock ahead of ours counts as now). */
+function activeAgo(at, now) {
+  const minutes = Math.floor((now - at) / 60_000);
+  if (minutes < 1) return 'Active now';
+  if (minutes < 60) return `Active ${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `Active ${hours} h ago`;
+  const days = Math.floor(hours / 24);
+  return `Active ${days} ${days === 1 ? 'day' : 'days'} ago`;
+}
+
+async function revokeSession(handle, button) {
+  button.disabled = true;
+  await sessionsAction(`/api/sessions/${encodeURIComponent(handle)}/revoke`, (response) =>
+    // 404: it ended meanwhile (signed out there, or expired); the refreshed list shows it gone either way.
+    response.status === 404 ? 'That session had already ended.' : 'Signed out that device.',
+  );
+}
+
+$('revoke-others-button').addEventListener('click', async () => {
+  $('revoke-others-button').disabled = true;
+  await sessionsAction('/api/sessions/revoke-others', (response) => {
+    const count = response.data?.revoked ?? 0;
+    return `Signed out ${count} other ${count === 1 ? 'session' : 'sessions'}.`;
+  });
+});
+
+/** Posts one action, says how it went, and loads the list again. */
+async function sessionsAction(path, describeDone) {
+  setSessionsStatus('');
+  try {
+    const response = await api('POST', path);
+    if (response.ok || response.status === 404) {
+      showError($('sessions-error'), '');
+      setSessionsStatus(describeDone(response));
+    } else {
+      showError($('sessions-error'), response.status === 401 ? 'You are no longer signed in.' : `That did not work (${response.status}). Try again.`);
+    }
+  } catch {
+    showError($('sessions-error'), 'The server cannot be reached. Try again in a moment.');
+  }
+  if (!$('sessions-panel').hidden) await loadSessions();
 }
 
 // ----- Messages -----

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EnableRedisHttpSession } from 'nestjs-redis-session';
 import { AuthController } from './auth/auth.controller.js';
+import { SessionsController } from './auth/sessions.controller.js';
 import type { ResolvedChatConfig } from './chat-config.js';
 import { ChatGateway } from './chat/chat.gateway.js';
 import { Presence } from './chat/presence.js';
@@ -18,11 +19,12 @@ export class ChatModule {
       imports: [
         EnableRedisHttpSession.forRoot({
           maxInactiveIntervalInSeconds: config.sessionTimeoutSeconds,
+          maximumSessions: config.maximumSessions,
           redisNamespace: namespace,
           ...(redisUrl ? { redis: redisUrl } : { store: 'memory' as const }),
         }),
       ],
-      controllers: [AuthController],
+      controllers: [AuthController, SessionsController],
       providers: [
         ChatGateway,
         Presence,
