@@ -99,6 +99,12 @@ export interface SessionModuleOptions {
    * or a subclass of it that overrides its protected hooks.
    */
   sessionFilter?: Type<SessionRepositoryFilter>;
+  /**
+   * `req.session` and `req.sessionID` with express-session's API (Fastify: `request.session`, as
+   * @fastify/session), over the same sessions, so that Passport, csrf-sync, connect-flash and Nest's
+   * own `@Session()` from `@nestjs/common` run on them. Default false: nothing is put on the request.
+   */
+  expressSessionApi?: boolean;
 }
 
 /** Options with every default filled in and checked. */
@@ -123,6 +129,7 @@ export interface ResolvedSessionOptions {
   sweepIntervalMs: number;
   configureKeyspaceNotifications: boolean;
   sessionFilter: Type<SessionRepositoryFilter>;
+  expressSessionApi: boolean;
   websocket: { allowedOrigins: string[] | '*' | undefined; requireSession: boolean; requireAdapter: boolean; touchIntervalSeconds: number };
 }
 
@@ -131,6 +138,7 @@ const OPTION_NAMES: Record<keyof SessionModuleOptions, true> = {
   maxInactiveIntervalInSeconds: true, maxSessionLifetimeSeconds: true, maximumSessions: true, touchIntervalSeconds: true, redisNamespace: true, flushMode: true, saveMode: true, store: true,
   redis: true, idResolver: true, cookie: true, headerName: true, serializer: true, maxAttributeBytes: true, commandTimeoutMs: true,
   requireRedisAtStartup: true, sweepIntervalMs: true, configureKeyspaceNotifications: true, websocket: true, sessionFilter: true,
+  expressSessionApi: true,
 };
 /** ConfigurableModuleBuilder's extra: forRoot takes it out before the options reach us, but a factory may return it too. */
 const MODULE_EXTRAS = { isGlobal: true } as const;
@@ -197,6 +205,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     requireRedisAtStartup: oneOf('requireRedisAtStartup', options.requireRedisAtStartup ?? false, [true, false]),
     sweepIntervalMs: integer('sweepIntervalMs', options.sweepIntervalMs ?? 200, 10),
     sessionFilter: resolveSessionFilter(options.sessionFilter, fail),
+    expressSessionApi: oneOf('expressSessionApi', options.expressSessionApi ?? false, [true, false]),
     configureKeyspaceNotifications: oneOf('configureKeyspaceNotifications', options.configureKeyspaceNotifications ?? true, [true, false]),
     websocket: {
       allowedOrigins,

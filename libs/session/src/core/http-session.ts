@@ -342,6 +342,21 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     this.store = store;
   }
 
+  /**
+   * @internal For APIs that hand out attribute values to be changed in place (express-session's
+   * `req.session.flash.info.push(...)`): marks the attribute for writing when its value no longer
+   * serializes to what is stored. Returns true when it did.
+   */
+  markIfChangedInPlace(name: string): boolean {
+    if (this.#invalidated || !this.#values.has(name) || this.#dirty?.has(name)) return false;
+    const value = this.#values.get(name);
+    if (value === undefined || typeof value !== 'object') return false;
+    if (this.settings.serializer.serialize(value, name) === this.#stored.get(name)) return false;
+    this.markDirty(name);
+    this.changed();
+    return true;
+  }
+
   /** @internal Registers the HTTP layer's hook for cookie/header updates. */
   onChange(listener: SessionChangeListener | undefined): void {
     this.#changeListener = listener;

@@ -31,6 +31,8 @@ export class RequestSession {
   #commitFailed = false;
   /** What announcing the new session's id did to the response, taken back if it is never stored. */
   #announced: ResponseHeaderChanges | undefined;
+  /** Looks for attribute values changed in place (express-session's API hands them out); run before any "is there something to commit?". */
+  #findChangesInPlace: (() => void) | undefined;
 
   private constructor(
     private readonly dependencies: SessionHttpDependencies,
@@ -72,6 +74,7 @@ export class RequestSession {
 
   /** True when commit() has nothing to do: no session was used, nothing of it changed, or a commit already failed. */
   get isClean(): boolean {
+    this.#findChangesInPlace?.();
     const session = this.#session;
     return session === undefined || this.#commitFailed || (!session.hasChanges() && !session.hasPendingWrites);
   }
@@ -107,6 +110,40 @@ export class RequestSession {
         throw error;
       },
     );
+  }
+
+  /** The session once loaded (or made), unless it ended; undefined before. For APIs that must answer synchronously. */
+  get loaded(): HttpSession<any> | undefined {
+    const session = this.#session;
+    return session !== undefined && !session.isInvalidated ? session : undefined;
+  }
+
+  /** Registers the check for attribute values changed in place, run before every commit decision. */
+  watchChangesInPlace(check: () => void): void {
+    this.#findChangesInPlace = check;
+  }
+
+  /**
+   * express-session's `regenerate()`: the current session ends (deleted everywhere, its sockets
+   * closed, as express-session's store.destroy) and a new, empty one takes its place.
+   */
+  async regenerate(): Promise<HttpSession<any>> {
+    const ending = this.#session;
+    if (ending !== undefined && !ending.isInvalidated) await ending.invalidate();
+    return this.adopt(this.dependencies.repository.createSession());
+  }
+
+  /** express-session's `reload()`: the session as stored now, unsaved changes dropped; undefined when it ended meanwhile. */
+  async reload(): Promise<HttpSession<any> | undefined> {
+    const current = this.loaded;
+    if (current === undefined || current.isNew) return current;
+    const fresh = await this.dependencies.repository.findById(current.id, { touch: false });
+    current.onChange(undefined);
+    if (fresh === undefined) {
+      this.#session = undefined;
+      return undefined;
+    }
+    return this.adopt(fresh);
   }
 
   private current<T extends Record<string, any>>(create: boolean): HttpSession<T> | undefined {

@@ -117,8 +117,8 @@ function holdFastifyReplies(fastify: FastifyInstanceLike): void {
   });
 }
 
-/** The body of a response whose commit failed, shaped as Nest's own error responses. */
-function failureResponse(error: unknown): { statusCode: number; message: string; error: string } {
+/** The body of a response whose session could not be loaded or stored, shaped as Nest's own error responses. */
+export function failureResponse(error: unknown): { statusCode: number; message: string; error: string } {
   // The store being down (503), a refused login (SessionLimitExceededError, 409): the response they describe.
   if (error instanceof HttpException) return error.getResponse() as ReturnType<typeof failureResponse>;
   new Logger(LOGGER_CONTEXT).error(`Saving the session failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { SessionRepository } from '../core/session-repository.js';
 import { SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
+import { installExpressSessionApi } from './express-session-api.js';
 import { installCommitBackstop } from './response-commit-backstop.js';
 import { bindSessionDependencies, unbindSessionDependencies } from './session-http-dependencies.js';
 
@@ -15,7 +16,12 @@ export class SessionHttpBinding implements OnModuleInit, OnApplicationShutdown {
     private readonly adapterHost: HttpAdapterHost,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
     private readonly repository: SessionRepository,
-  ) {}
+  ) {
+    // Now, while NestFactory.create() builds the app: main.ts mounts its middleware (Passport...) later, behind this.
+    const adapter = adapterHost.httpAdapter;
+    const platform = adapter?.getInstance?.() as object | undefined;
+    if (options.expressSessionApi && platform) installExpressSessionApi(adapter.getType(), platform, options.cookie);
+  }
 
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
