@@ -19,7 +19,7 @@ const SERVER = join(here, '../dist/bench/servers/http-server.js');
 const options = flags({ rounds: 3, duration: 5, warmup: 2, connections: 50, platforms: 'express,fastify' });
 
 const VARIANTS = {
-  express: ['bare', 'bare-interceptor', 'floor', 'floor-interceptor', 'ours', 'es-default', 'es-pipelined'],
+  express: ['bare', 'bare-interceptor', 'floor', 'floor-interceptor', 'ours', 'ours-req-session', 'es-default', 'es-pipelined'],
   fastify: ['bare', 'bare-interceptor', 'floor', 'floor-interceptor', 'ours'],
 };
 const ROUTES = [
@@ -133,7 +133,7 @@ function summarize(results, cpu) {
         for (const anchor of ['floor', 'es-default', 'es-pipelined']) {
           const anchorSamples = variants[anchor]?.[route];
           // Ours against each anchor; the floor behind an interceptor against express-session, as the bound of the shape.
-          if (anchorSamples && (variant === 'ours' || (variant === 'floor-interceptor' && anchor !== 'floor'))) {
+          if (anchorSamples && (variant.startsWith('ours') || (variant === 'floor-interceptor' && anchor !== 'floor'))) {
             entry[`ratioTo_${anchor}`] = pairedRatio(samples, anchorSamples);
             entry[`cpuRatioTo_${anchor}`] = pairedRatio(cpuSamples, cpu[platform][anchor][route]);
           }

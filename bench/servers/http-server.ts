@@ -6,7 +6,7 @@
  * ours makes, with plain commands, straight from the handler, on one fixed hash), floor-interceptor
  * (the floor behind one no-op global interceptor: the most that any session filter of this shape
  * could reach, since it pays the interceptor and the round trips and does nothing else), ours (this
- * library), es-default (express-session + connect-redis as the Nest recipe configures it),
+ * library), ours-req-session (the same with expressSessionApi, routes reading `req.session`), es-default (express-session + connect-redis as the Nest recipe configures it),
  * es-pipelined (the same with ioredis enableAutoPipelining).
  * Routes: GET /bare, GET /read, POST /write, POST /login. Prints "ready" when listening.
  */
@@ -136,11 +136,13 @@ class ExpressSessionController {
 @Module({})
 class BenchModule {
   static forVariant(): DynamicModule {
-    if (variant === 'ours') {
+    if (variant === 'ours' || variant === 'ours-req-session') {
+      const expressSessionApi = variant === 'ours-req-session';
       return {
         module: BenchModule,
-        imports: [EnableRedisHttpSession.forRoot({ redis: redisUrl, redisNamespace: 'bench', sweepIntervalMs: Number(process.env.SWEEP_MS ?? 200) })],
-        controllers: [BareController, OurSessionController],
+        imports: [EnableRedisHttpSession.forRoot({ redis: redisUrl, redisNamespace: 'bench', sweepIntervalMs: Number(process.env.SWEEP_MS ?? 200), expressSessionApi })],
+        // req.session through express-session's API: the same routes as express-session's.
+        controllers: [BareController, expressSessionApi ? ExpressSessionController : OurSessionController],
       };
     }
     if (variant === 'bare-interceptor' || variant === 'floor-interceptor') {
