@@ -41,5 +41,9 @@ export default {
     '<rootDir>/test/account/absolute-lifetime.e2e.spec.ts',
     '<rootDir>/test/account/maximum-sessions.e2e.spec.ts',
     '<rootDir>/test/account/remember-me.e2e.spec.ts',
+    '<rootDir>/test/express-session/passport.e2e.spec.ts',
+    '<rootDir>/test/express-session/compat.e2e.spec.ts',
+    '<rootDir>/test/express-session/fastify.e2e.spec.ts',
+    '<rootDir>/test/express-session/migration.e2e.spec.ts',
   ],
 };

@@ -1,5 +1,7 @@
 export { EnableRedisHttpSession } from './session.module.js';
-export type { SessionModuleOptions, SessionWebSocketOptions, RedisClusterConfig, ResolvedSessionOptions } from './session-options.js';
+export type {
+  SessionModuleOptions, SessionWebSocketOptions, RedisClusterConfig, ResolvedSessionOptions, MigrateFromExpressSessionOptions,
+} from './session-options.js';
 export type { SessionCookieOptions, SameSite } from './http/session-cookie-options.js';
 export { SESSION_OPTIONS } from './session.constants.js';
 export { SessionRepositoryFilter, SESSION_NOT_SAVED_MESSAGE, type SessionCommit } from './session-repository-filter.interceptor.js';

@@ -15,6 +15,7 @@ import { HeaderSessionIdResolver } from './http/header-session-id-resolver.js';
 import { resolveCookieOptions, type ResolvedCookieOptions, type SessionCookieOptions } from './http/session-cookie-options.js';
 import type { SessionIdResolver } from './http/session-id-resolver.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './session.constants.js';
+import type { ResolvedMigrationOptions } from './http/express-session-migration.js';
 import { SessionRepositoryFilter } from './session-repository-filter.interceptor.js';
 
 export type { RedisClusterConfig } from './redis/redis-cluster-config.js';
@@ -105,6 +106,19 @@ export interface SessionModuleOptions {
    * own `@Session()` from `@nestjs/common` run on them. Default false: nothing is put on the request.
    */
   expressSessionApi?: boolean;
+  /**
+   * Live migration from express-session + connect-redis (same Redis): a request with a valid signed
+   * old cookie and no session of ours has its old session imported once, its attributes kept, so
+   * that nobody is signed out on the day of the switch. `secrets`: express-session's (the first
+   * that verifies wins); `cookieName` default `connect.sid`; `prefix` connect-redis' (default `sess:`).
+   */
+  migrateFromExpressSession?: MigrateFromExpressSessionOptions;
+}
+
+export interface MigrateFromExpressSessionOptions {
+  cookieName?: string;
+  secrets: string[];
+  prefix?: string;
 }
 
 /** Options with every default filled in and checked. */
@@ -130,6 +144,7 @@ export interface ResolvedSessionOptions {
   configureKeyspaceNotifications: boolean;
   sessionFilter: Type<SessionRepositoryFilter>;
   expressSessionApi: boolean;
+  migrateFromExpressSession: ResolvedMigrationOptions | undefined;
   websocket: { allowedOrigins: string[] | '*' | undefined; requireSession: boolean; requireAdapter: boolean; touchIntervalSeconds: number };
 }
 
@@ -138,7 +153,7 @@ const OPTION_NAMES: Record<keyof SessionModuleOptions, true> = {
   maxInactiveIntervalInSeconds: true, maxSessionLifetimeSeconds: true, maximumSessions: true, touchIntervalSeconds: true, redisNamespace: true, flushMode: true, saveMode: true, store: true,
   redis: true, idResolver: true, cookie: true, headerName: true, serializer: true, maxAttributeBytes: true, commandTimeoutMs: true,
   requireRedisAtStartup: true, sweepIntervalMs: true, configureKeyspaceNotifications: true, websocket: true, sessionFilter: true,
-  expressSessionApi: true,
+  expressSessionApi: true, migrateFromExpressSession: true,
 };
 /** ConfigurableModuleBuilder's extra: forRoot takes it out before the options reach us, but a factory may return it too. */
 const MODULE_EXTRAS = { isGlobal: true } as const;
@@ -206,6 +221,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     sweepIntervalMs: integer('sweepIntervalMs', options.sweepIntervalMs ?? 200, 10),
     sessionFilter: resolveSessionFilter(options.sessionFilter, fail),
     expressSessionApi: oneOf('expressSessionApi', options.expressSessionApi ?? false, [true, false]),
+    migrateFromExpressSession: resolveMigration(options.migrateFromExpressSession, options.store, fail),
     configureKeyspaceNotifications: oneOf('configureKeyspaceNotifications', options.configureKeyspaceNotifications ?? true, [true, false]),
     websocket: {
       allowedOrigins,
@@ -214,6 +230,23 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
       touchIntervalSeconds: socketTouchIntervalSeconds,
     },
   };
+}
+
+const MIGRATION_OPTION_NAMES: Record<keyof MigrateFromExpressSessionOptions, true> = { cookieName: true, secrets: true, prefix: true };
+
+function resolveMigration(migration: unknown, store: unknown, fail: (option: string, reason: string) => never): ResolvedMigrationOptions | undefined {
+  if (migration === undefined) return undefined;
+  if (typeof migration !== 'object' || migration === null) return fail('migrateFromExpressSession', 'expected { secrets: string[], cookieName?, prefix? }');
+  rejectUnknownOptions(migration, MIGRATION_OPTION_NAMES, 'migrateFromExpressSession.');
+  const { cookieName = 'connect.sid', secrets, prefix = 'sess:' } = migration as MigrateFromExpressSessionOptions;
+  if (store !== undefined && store !== 'redis') fail('migrateFromExpressSession', 'reads the old sessions from Redis: it needs the Redis store');
+  if (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((secret) => typeof secret === 'string' && secret.length > 0)) {
+    fail('migrateFromExpressSession.secrets', "expected express-session's secrets, a non-empty array of non-empty strings");
+  }
+  if (typeof cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) fail('migrateFromExpressSession.cookieName', `"${cookieName}" is not a valid cookie name`);
+  // Braces would move the old key's Cluster slot away from the claim's marker, which is tagged with it.
+  if (typeof prefix !== 'string' || /[{}\s]/.test(prefix)) fail('migrateFromExpressSession.prefix', 'expected a key prefix without braces or spaces');
+  return { cookieName, secrets: [...secrets], prefix };
 }
 
 function resolveSessionFilter(filter: unknown, fail: (option: string, reason: string) => never): Type<SessionRepositoryFilter> {

@@ -155,7 +155,7 @@ export class RequestSession {
   private load(): Promise<void> {
     const { resolver, repository } = this.dependencies;
     const ids = resolver.resolveSessionIds(this.exchange);
-    if (ids.length === 0) return Promise.resolve();
+    if (ids.length === 0) return this.dependencies.migration ? this.importFromExpressSession() : Promise.resolve();
     return findFirstLive(repository, ids).then((found) => {
       if (found === undefined || this.#session !== undefined) return;
       this.#clientId = found.id;
@@ -163,6 +163,15 @@ export class RequestSession {
       this.adopt(found);
       // A persistent cookie follows the idle timer: re-issued when the load refreshed it (at most once per touch interval).
       if (found.isRemembered && found.touchedOnLoad) this.announce(found);
+    });
+  }
+
+  /** No id of ours: an express-session session to import, if the request carries one; our cookie is issued for it. */
+  private importFromExpressSession(): Promise<void> {
+    return this.dependencies.migration!.importFor(this.exchange, this.dependencies.repository).then((imported) => {
+      if (imported === undefined || this.#session !== undefined) return;
+      this.adopt(imported);
+      this.announce(imported);
     });
   }
 

@@ -3,7 +3,9 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { SessionRepository } from '../core/session-repository.js';
 import { SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
+import { RedisSessionRepository } from '../redis/redis-session-repository.js';
 import { installExpressSessionApi } from './express-session-api.js';
+import { ExpressSessionMigration } from './express-session-migration.js';
 import { installCommitBackstop } from './response-commit-backstop.js';
 import { bindSessionDependencies, unbindSessionDependencies } from './session-http-dependencies.js';
 
@@ -30,7 +32,16 @@ export class SessionHttpBinding implements OnModuleInit, OnApplicationShutdown {
     this.#platform = platform;
     const platformType = adapter.getType();
     installCommitBackstop(platformType, platform);
-    bindSessionDependencies(platform, { repository: this.repository, resolver: this.options.idResolver, wrapsRawRequest: platformType === 'fastify' });
+    const { migrateFromExpressSession: migration, redisNamespace } = this.options;
+    bindSessionDependencies(platform, {
+      repository: this.repository,
+      resolver: this.options.idResolver,
+      wrapsRawRequest: platformType === 'fastify',
+      migration:
+        migration && this.repository instanceof RedisSessionRepository
+          ? new ExpressSessionMigration(migration, this.repository, redisNamespace)
+          : undefined,
+    });
   }
 
   onApplicationShutdown(): void {

@@ -1,4 +1,5 @@
 import type { SessionRepository } from '../core/session-repository.js';
+import type { ExpressSessionMigration } from './express-session-migration.js';
 import type { SessionIdResolver } from './session-id-resolver.js';
 
 /** What a request needs to find its session: given to each request's context on first use. */
@@ -7,6 +8,8 @@ export interface SessionHttpDependencies {
   resolver: SessionIdResolver;
   /** Fastify wraps Node's request (`request.raw`); Express extends it. */
   wrapsRawRequest: boolean;
+  /** Imports express-session's sessions for requests that carry no id of ours (`migrateFromExpressSession`). */
+  migration?: ExpressSessionMigration;
 }
 
 /** Per HTTP platform instance (Express app, Fastify instance): the module's dependencies. */
