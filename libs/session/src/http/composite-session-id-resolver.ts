@@ -1,5 +1,5 @@
 import type { HttpExchange } from './http-exchange.js';
-import type { SessionIdResolver } from './session-id-resolver.js';
+import type { SessionIdLifetime, SessionIdResolver } from './session-id-resolver.js';
 
 /**
  * Several ways for the id to travel at once (Spring's CompositeHttpSessionIdResolver): the ids
@@ -26,8 +26,12 @@ export class CompositeSessionIdResolver implements SessionIdResolver {
     return [];
   }
 
-  setSessionId(exchange: HttpExchange, id: string): void {
-    for (const resolver of this.#resolvers) resolver.setSessionId(exchange, id);
+  get renewsOnTouch(): boolean {
+    return this.#resolvers.some((resolver) => resolver.renewsOnTouch === true);
+  }
+
+  setSessionId(exchange: HttpExchange, id: string, lifetime?: SessionIdLifetime): void {
+    for (const resolver of this.#resolvers) resolver.setSessionId(exchange, id, lifetime);
   }
 
   expireSession(exchange: HttpExchange): void {

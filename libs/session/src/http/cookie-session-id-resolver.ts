@@ -1,3 +1,4 @@
+import signature from 'cookie-signature';
 import { isValidSessionId, SESSION_ID_LENGTH } from '../core/session-id.js';
 import { isSecure, requestHeader, setResponseHeader, type HttpExchange } from './http-exchange.js';
 import { resolveCookieOptions, type ResolvedCookieOptions, type SessionCookieOptions } from './session-cookie-options.js';
@@ -53,8 +54,14 @@ export class CookieSessionIdResolver implements SessionIdResolver {
   }
 
   /** A "remember me" session's `lifetime` makes the cookie persistent for that long; otherwise `cookie.maxAgeSeconds`, if set. */
+  /** A persistent cookie (`maxAgeSeconds`) is sent again as the session is used, so that it expires with it (rolling). */
+  get renewsOnTouch(): boolean {
+    return this.cookie.maxAgeSeconds !== undefined;
+  }
+
   setSessionId(exchange: HttpExchange, id: string, lifetime?: SessionIdLifetime): void {
-    const value = this.cookie.base64 ? Buffer.from(id, 'utf8').toString('base64') : id;
+    const encoded = this.cookie.base64 ? Buffer.from(id, 'utf8').toString('base64') : id;
+    const value = this.cookie.secrets ? signature.sign(encoded, this.cookie.secrets[0]) : encoded;
     const maxAge = lifetime?.maxAgeSeconds ?? this.cookie.maxAgeSeconds;
     const persistence = maxAge === undefined ? [] : [`Max-Age=${maxAge}`, `Expires=${new Date(Date.now() + maxAge * 1000).toUTCString()}`];
     this.write(exchange, value, persistence);
@@ -65,19 +72,34 @@ export class CookieSessionIdResolver implements SessionIdResolver {
   }
 
   private write(exchange: HttpExchange, value: string, lifetime: string[]): void {
-    const { name, path, domain, httpOnly, sameSite, secure } = this.cookie;
+    const { name, path, domain, httpOnly, sameSite, secure, partitioned, priority } = this.cookie;
     const parts = [`${name}=${value}`, ...lifetime, `Path=${path}`];
     if (domain) parts.push(`Domain=${domain}`);
-    if (secure === true || (secure === 'auto' && isSecure(exchange))) parts.push('Secure');
+    const isSecureCookie = secure === true || (secure === 'auto' && isSecure(exchange));
+    if (isSecureCookie) parts.push('Secure');
     if (httpOnly) parts.push('HttpOnly');
     parts.push(`SameSite=${sameSite}`);
+    if (partitioned && isSecureCookie) parts.push('Partitioned');
+    if (priority) parts.push(`Priority=${priority}`);
     setResponseHeader(exchange, 'Set-Cookie', parts.join('; '), name);
   }
 
-  private decode(value: string): string | undefined {
+  private decode(sent: string): string | undefined {
+    const value = this.cookie.secrets ? this.verified(sent) : sent;
+    if (value === undefined) return undefined;
     if (!this.cookie.base64) return isValidSessionId(value) ? value : undefined;
     if (!BASE64_ID.test(value)) return undefined;
     const id = atob(value); // cannot throw: the pattern admits only well-formed base64
     return isValidSessionId(id) ? id : undefined;
+  }
+
+  /** The value under a signature one of the secrets made, or undefined (unsigned, tampered, truncated). */
+  private verified(sent: string): string | undefined {
+    if (sent.length > 256 || !sent.includes('.')) return undefined;
+    for (const secret of this.cookie.secrets!) {
+      const value = signature.unsign(sent, secret);
+      if (value !== false) return value;
+    }
+    return undefined;
   }
 }

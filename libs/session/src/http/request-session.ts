@@ -162,7 +162,7 @@ export class RequestSession {
       this.#clientRemembers = found.isRemembered;
       this.adopt(found);
       // A persistent cookie follows the idle timer: re-issued when the load refreshed it (at most once per touch interval).
-      if (found.isRemembered && found.touchedOnLoad) this.announce(found);
+      if (found.touchedOnLoad && (found.isRemembered || this.dependencies.resolver.renewsOnTouch === true)) this.announce(found);
     });
   }
 

@@ -19,13 +19,26 @@ export interface SessionCookieOptions {
   maxAgeSeconds?: number;
   /** Write the id base64-encoded, as Spring's DefaultCookieSerializer (default true). */
   base64?: boolean;
+  /**
+   * Sign the cookie (HMAC-SHA256, as express-session and cookie-signature do): the first secret
+   * signs, every one verifies, so a new secret can be put first without signing anyone out.
+   * Default none: unsigned, as Spring (the id's 168 random bits need no signature). With secrets,
+   * an unsigned or badly signed cookie is ignored.
+   */
+  secrets?: string[];
+  /** The `Partitioned` attribute (CHIPS: a cookie kept per top-level site); needs a Secure cookie. */
+  partitioned?: boolean;
+  /** The `Priority` attribute (Chromium evicts Low first when a site has too many cookies). */
+  priority?: 'Low' | 'Medium' | 'High';
 }
 
 /** Cookie options with every default filled in and checked. */
-export type ResolvedCookieOptions = Required<Omit<SessionCookieOptions, 'domain' | 'maxAgeSeconds'>> & Pick<SessionCookieOptions, 'domain' | 'maxAgeSeconds'>;
+export type ResolvedCookieOptions = Required<Omit<SessionCookieOptions, 'domain' | 'maxAgeSeconds' | 'secrets' | 'priority'>> &
+  Pick<SessionCookieOptions, 'domain' | 'maxAgeSeconds' | 'priority'> & { secrets: string[] | undefined };
 
 const COOKIE_OPTION_NAMES: Record<keyof SessionCookieOptions, true> = {
   name: true, path: true, domain: true, sameSite: true, httpOnly: true, secure: true, maxAgeSeconds: true, base64: true,
+  secrets: true, partitioned: true, priority: true,
 };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -53,6 +66,18 @@ export function resolveCookieOptions(cookie: SessionCookieOptions = {}): Resolve
   const sameSite = oneOf('sameSite', cookie.sameSite ?? 'Lax', ['Strict', 'Lax', 'None'] as const);
   const secure = oneOf('secure', cookie.secure ?? 'auto', [true, false, 'auto'] as const);
   if (sameSite === 'None' && secure === false) fail('sameSite', 'SameSite=None requires a Secure cookie (secure: true or "auto")');
+  const partitioned = oneOf('partitioned', cookie.partitioned ?? false, [true, false]);
+  if (partitioned && secure === false) fail('partitioned', 'a Partitioned cookie must be Secure (secure: true or "auto")');
+  const priority = cookie.priority === undefined ? undefined : oneOf('priority', cookie.priority, ['Low', 'Medium', 'High'] as const);
+  const { secrets } = cookie;
+  if (secrets !== undefined && (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((secret) => typeof secret === 'string' && secret.length > 0))) {
+    fail('secrets', 'expected a non-empty array of non-empty strings (the first signs, all verify)');
+  }
+  // The prefixes browsers enforce (RFC 6265bis): a cookie that breaks their rule is dropped by the browser, silently.
+  if (name.startsWith('__Secure-') || name.startsWith('__Host-')) {
+    if (secure === false) fail('name', `a ${name.startsWith('__Host-') ? '__Host-' : '__Secure-'} cookie must be Secure (secure: true or "auto")`);
+  }
+  if (name.startsWith('__Host-') && (path !== '/' || cookie.domain !== undefined)) fail('name', 'a __Host- cookie must have Path=/ and no Domain');
   return {
     name,
     path,
@@ -62,5 +87,8 @@ export function resolveCookieOptions(cookie: SessionCookieOptions = {}): Resolve
     secure,
     maxAgeSeconds,
     base64: oneOf('base64', cookie.base64 ?? true, [true, false]),
+    secrets: secrets && [...secrets],
+    partitioned,
+    priority,
   };
 }

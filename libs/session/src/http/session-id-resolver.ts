@@ -20,6 +20,12 @@ export interface SessionIdResolver {
    * Max-Age); it is given again, later, each time the session's idle timer is refreshed.
    */
   setSessionId(exchange: HttpExchange, id: string, lifetime?: SessionIdLifetime): void;
+  /**
+   * True when the id must be sent again as the session is used (a persistent cookie, whose expiry
+   * then moves with the session); the request's session re-announces it when a load refreshes
+   * the idle timer. Optional: false when absent.
+   */
+  readonly renewsOnTouch?: boolean;
   /** Tells the client its session has ended. */
   expireSession(exchange: HttpExchange): void;
 }
