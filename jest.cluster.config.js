@@ -45,5 +45,6 @@ export default {
     '<rootDir>/test/express-session/compat.e2e.spec.ts',
     '<rootDir>/test/express-session/fastify.e2e.spec.ts',
     '<rootDir>/test/express-session/migration.e2e.spec.ts',
+    '<rootDir>/test/express-session/fastify-passport.e2e.spec.ts',
   ],
 };

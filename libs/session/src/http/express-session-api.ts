@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ExpressSessionView, type CarriesExpressSession } from './express-session-view.js';
+import { ExpressSessionView, type CarriesExpressSession, type SessionApiFlavour } from './express-session-view.js';
 import type { FastifyReplyLike } from './http-exchange.js';
 import { RequestSession } from './request-session.js';
 import { failureResponse } from './response-commit-backstop.js';
@@ -11,6 +11,8 @@ type ExpressLike = {
   request: object;
 };
 type FastifyLike = {
+  hasRequestDecorator(name: string): boolean;
+  decorateRequest(name: string, value: null): unknown;
   addHook(name: 'onRequest', hook: (request: CarriesExpressSession, reply: FastifyReplyLike, done: (error?: Error) => void) => void): unknown;
 };
 
@@ -45,8 +47,10 @@ function installOnExpress(app: ExpressLike, cookie: ResolvedCookieOptions | unde
 }
 
 function installOnFastify(fastify: FastifyLike, cookie: ResolvedCookieOptions | undefined): void {
+  // Declared as @fastify/session declares it: plugins that need a session (@fastify/flash, @fastify/passport) check for it.
+  if (!fastify.hasRequestDecorator('session')) fastify.decorateRequest('session', null);
   fastify.addHook('onRequest', (request, reply, done) => {
-    load(request, reply, cookie).then(
+    load(request, reply, cookie, 'fastify').then(
       () => done(),
       (error: unknown) => {
         const failure = failureResponse(error);
@@ -57,9 +61,9 @@ function installOnFastify(fastify: FastifyLike, cookie: ResolvedCookieOptions | 
   });
 }
 
-async function load(request: CarriesExpressSession, response: unknown, cookie: ResolvedCookieOptions | undefined): Promise<void> {
+async function load(request: CarriesExpressSession, response: unknown, cookie: ResolvedCookieOptions | undefined, flavour: SessionApiFlavour = 'express'): Promise<void> {
   const requestSession = RequestSession.forRequest(request, response);
   if (requestSession === undefined) return;
   const session = await requestSession.get(true);
-  request.session = new ExpressSessionView(requestSession, request, cookie, session!).proxy;
+  request.session = new ExpressSessionView(requestSession, request, cookie, session!, flavour).proxy;
 }

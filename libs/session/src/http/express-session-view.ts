@@ -4,8 +4,13 @@ import type { ResolvedCookieOptions } from './session-cookie-options.js';
 
 type Callback = (error?: unknown) => void;
 
-/** express-session's own members of `req.session` (and @fastify/session's: `sessionId`, `get`, `set`): never attributes. */
-const API_MEMBERS = new Set(['id', 'cookie', 'regenerate', 'destroy', 'reload', 'save', 'touch', 'resetMaxAge', 'sessionId', 'get', 'set']);
+/** express-session's own members of `req.session`: never attributes. */
+const EXPRESS_MEMBERS = new Set(['id', 'cookie', 'regenerate', 'destroy', 'reload', 'save', 'touch', 'resetMaxAge']);
+/** On Fastify, @fastify/session's too (what @fastify/passport calls). */
+const FASTIFY_MEMBERS = new Set([...EXPRESS_MEMBERS, 'sessionId', 'get', 'set', 'data']);
+
+/** Whose API the view gives: express-session's (Express) or @fastify/session's (Fastify, a superset). */
+export type SessionApiFlavour = 'express' | 'fastify';
 
 /** What `req.session` and `req.sessionID` are on: Express' `req`, Fastify's `request`. */
 export type CarriesExpressSession = { session?: object };
@@ -28,14 +33,17 @@ export class ExpressSessionView {
   /** What the session held when it was regenerated or destroyed: this view then reads it, and writes nothing. */
   #frozen: Map<string, unknown> | undefined;
   readonly proxy: object;
+  readonly #members: Set<string>;
 
   constructor(
     private readonly requestSession: RequestSession,
     private readonly request: CarriesExpressSession,
     private readonly cookie: ResolvedCookieOptions | undefined,
     session: HttpSession<any>,
+    private readonly flavour: SessionApiFlavour = 'express',
   ) {
     this.#session = session;
+    this.#members = flavour === 'fastify' ? FASTIFY_MEMBERS : EXPRESS_MEMBERS;
     requestSession.watchChangesInPlace(() => this.findChangesInPlace());
     this.proxy = new Proxy(Object.create(null) as object, this.handler());
   }
@@ -47,11 +55,11 @@ export class ExpressSessionView {
 
   private handler(): ProxyHandler<object> {
     return {
-      get: (_target, name) => (typeof name === 'symbol' ? undefined : API_MEMBERS.has(name) ? this.member(name) : this.read(name)),
+      get: (_target, name) => (typeof name === 'symbol' ? undefined : this.#members.has(name) ? this.member(name) : this.read(name)),
       set: (_target, name, value) => this.write(name, value),
       defineProperty: (_target, name, descriptor) => this.write(name, descriptor.value),
       deleteProperty: (_target, name) => this.write(name, undefined),
-      has: (_target, name) => typeof name === 'string' && (API_MEMBERS.has(name) || this.names().includes(name)),
+      has: (_target, name) => typeof name === 'string' && (this.#members.has(name) || this.names().includes(name)),
       // Own enumerable keys as express-session's Session has them: its cookie, then the attributes.
       ownKeys: () => ['cookie', ...this.names()],
       getOwnPropertyDescriptor: (_target, name) => {
@@ -75,7 +83,7 @@ export class ExpressSessionView {
   private write(name: string | symbol, value: unknown): boolean {
     if (typeof name === 'symbol') return false;
     if (name === 'cookie') return true; // express-session's cookie is replaced by Passport's merge: nothing to store
-    if (API_MEMBERS.has(name)) throw new TypeError(`req.session.${name} is express-session's API, not an attribute`);
+    if (this.#members.has(name)) throw new TypeError(`req.session.${name} is express-session's API, not an attribute`);
     if (this.#frozen) throw new TypeError('This req.session was regenerated or destroyed: write to the new req.session');
     if (value === undefined) this.session().remove(name);
     else this.session().set(name, value);
@@ -85,7 +93,7 @@ export class ExpressSessionView {
 
   private names(): string[] {
     if (this.#frozen) return [...this.#frozen.keys()];
-    return this.session().attributeNames().filter((name) => !API_MEMBERS.has(name));
+    return this.session().attributeNames().filter((name) => !this.#members.has(name));
   }
 
   private member(name: string): unknown {
@@ -94,7 +102,7 @@ export class ExpressSessionView {
       case 'sessionId':
         return this.id;
       case 'get': // @fastify/session's accessors
-        return (key: string) => (API_MEMBERS.has(key) ? undefined : this.read(key));
+        return (key: string) => (this.#members.has(key) ? undefined : this.read(key));
       case 'set':
         return (key: string, value: unknown) => {
           this.write(key, value);
@@ -102,7 +110,11 @@ export class ExpressSessionView {
       case 'cookie':
         return this.cookieView();
       case 'regenerate':
-        return (callback: Callback) => this.settle(callback, () => this.regenerate());
+        // express-session: regenerate(callback); @fastify/session: regenerate(fieldsToKeep?), a promise.
+        return (argument?: Callback | string[]) =>
+          this.settle(typeof argument === 'function' ? argument : undefined, () => this.regenerate(Array.isArray(argument) ? argument : []));
+      case 'data':
+        return () => Object.fromEntries(this.names().map((key) => [key, this.read(key)]));
       case 'destroy':
         return (callback?: Callback) => this.settle(callback, () => this.destroy());
       case 'reload':
@@ -132,10 +144,13 @@ export class ExpressSessionView {
     return this.proxy;
   }
 
-  private async regenerate(): Promise<void> {
+  /** `keep`: attributes carried into the new session (@fastify/session's `regenerate(fields)`). */
+  private async regenerate(keep: string[]): Promise<void> {
+    const kept = keep.filter((name) => !this.#members.has(name)).map((name) => [name, this.read(name)] as const);
     this.freeze();
     const next = await this.requestSession.regenerate();
-    this.request.session = new ExpressSessionView(this.requestSession, this.request, this.cookie, next).proxy;
+    for (const [name, value] of kept) if (value !== undefined) next.set(name, value);
+    this.request.session = new ExpressSessionView(this.requestSession, this.request, this.cookie, next, this.flavour).proxy;
   }
 
   private async destroy(): Promise<void> {
