@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { LOGGER_CONTEXT } from '../session.constants.js';
+import { evictionWarning } from './eviction-policy.js';
 import { DISCONNECT_TIMEOUT_MS, type UndocumentedOptions } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
@@ -138,10 +139,15 @@ export class EventSubscriptions {
     });
   }
 
-  /** Applies the notification flags now and after every reconnect of `node`; returns how to stop. */
+  /**
+   * Applies the notification flags now and after every reconnect of `node`, and checks that the
+   * node will not evict session keys; returns how to stop.
+   */
   private keepNotificationsOn(node: Redis): () => void {
-    if (!this.configureNotifications) return () => undefined;
-    const enable = () => void this.enableNotifications(node);
+    const enable = () => {
+      if (this.configureNotifications) void this.enableNotifications(node);
+      void evictionWarning(node).then((warning) => warning && this.warnOnce('eviction', warning));
+    };
     node.on('ready', enable);
     // 'wait': a lazy connection (a Cluster's pool) that the command itself will open.
     if (node.status === 'ready' || node.status === 'wait') enable();

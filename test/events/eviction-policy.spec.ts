@@ -1,0 +1,69 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { eventually } from '../harness/eventually.js';
+import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
+import { uniqueNamespace } from '../harness/redis.js';
+import { CookieClient } from '../http/client.js';
+import { startFixtureApp } from '../http/fixture-app.js';
+import { RecordingLogger } from '../websocket/recording-logger.js';
+
+/** Redis short of memory, or ready to evict any key: what operators get told, and what users see. */
+describe('Redis maxmemory-policy', () => {
+  const servers: RedisServer[] = [];
+  const apps: INestApplication[] = [];
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    await Promise.all(servers.map((server) => server.stop()));
+  });
+
+  async function appOn(args: string[]): Promise<{ url: string; logger: RecordingLogger; server: RedisServer }> {
+    const server = await startRedisServer({ args });
+    servers.push(server);
+    const logger = new RecordingLogger();
+    const { app, url } = await startFixtureApp('express', { redis: server.url, redisNamespace: uniqueNamespace('evict') }, { logger });
+    apps.push(app);
+    return { url, logger, server };
+  }
+
+  it('warns once at start-up when the policy may evict session keys (allkeys-*)', async () => {
+    const { logger } = await appOn(['--maxmemory-policy', 'allkeys-lru']);
+    const warning = await eventually(() => {
+      const found = logger.warnings.find((line) => line.includes('maxmemory-policy allkeys-lru'));
+      if (!found) throw new Error('no eviction warning yet');
+      return found;
+    });
+    expect(warning).toMatch(/may evict session keys, signing users out at random/);
+    expect(logger.warnings.filter((line) => line.includes('maxmemory-policy'))).toHaveLength(1);
+  });
+
+  it('says nothing with noeviction or volatile-*', async () => {
+    for (const policy of ['noeviction', 'volatile-lru']) {
+      const { logger } = await appOn(['--maxmemory-policy', policy]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(logger.warnings.filter((line) => line.includes('maxmemory-policy'))).toEqual([]);
+    }
+  });
+
+  it('out of memory with noeviction: writes fail as 503, reads of existing sessions keep working, nothing crashes', async () => {
+    const { url, server } = await appOn(['--maxmemory-policy', 'noeviction']);
+    const user = new CookieClient(url);
+    expect((await user.post('/login', { userId: 'ada' })).status).toBe(200);
+    const filler = new Redis(server.url);
+    try {
+      // Out of memory: the limit put just under what Redis uses now (as a full Redis would be).
+      const used = Number(/used_memory:(\d+)/.exec(await filler.info('memory'))![1]);
+      await filler.config('SET', 'maxmemory', String(used - 64 * 1024));
+      expect(await filler.set('probe', 'x').catch((error: Error) => error.message)).toMatch(/OOM/);
+      const write = await user.post('/set', { name: 'cart', value: ['book'] });
+      expect(write.status).toBe(503);
+      expect(write.body).toMatchObject({ statusCode: 503, message: expect.stringContaining('session store is unavailable') });
+      expect((await user.get('/me')).body).toMatchObject({ userId: 'ada' });
+      const newcomer = await new CookieClient(url).post('/login', { userId: 'grace' });
+      expect(newcomer.status).toBe(503);
+    } finally {
+      filler.disconnect();
+    }
+  });
+});
