@@ -12,7 +12,7 @@ import { isRedisClusterConfig, isRedisClusterUrl, parseRedisClusterUrl, type Red
 import { isRedisClient } from './redis/redis-connection.js';
 import { CookieSessionIdResolver } from './http/cookie-session-id-resolver.js';
 import { HeaderSessionIdResolver } from './http/header-session-id-resolver.js';
-import { resolveCookieOptions, type ResolvedCookieOptions, type SessionCookieOptions } from './http/session-cookie-options.js';
+import { isCookieName, resolveCookieOptions, type ResolvedCookieOptions, type SessionCookieOptions } from './http/session-cookie-options.js';
 import type { SessionIdResolver } from './http/session-id-resolver.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './session.constants.js';
 import type { ResolvedMigrationOptions } from './http/express-session-migration.js';
@@ -243,7 +243,7 @@ function resolveMigration(migration: unknown, store: unknown, fail: (option: str
   if (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((secret) => typeof secret === 'string' && secret.length > 0)) {
     fail('migrateFromExpressSession.secrets', "expected express-session's secrets, a non-empty array of non-empty strings");
   }
-  if (typeof cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) fail('migrateFromExpressSession.cookieName', `"${cookieName}" is not a valid cookie name`);
+  if (!isCookieName(cookieName)) fail('migrateFromExpressSession.cookieName', `"${cookieName}" is not a valid cookie name`);
   // Braces would move the old key's Cluster slot away from the claim's marker, which is tagged with it.
   if (typeof prefix !== 'string' || /[{}\s]/.test(prefix)) fail('migrateFromExpressSession.prefix', 'expected a key prefix without braces or spaces');
   return { cookieName, secrets: [...secrets], prefix };

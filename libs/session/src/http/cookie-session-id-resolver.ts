@@ -1,5 +1,6 @@
 import signature from 'cookie-signature';
 import { isValidSessionId, SESSION_ID_LENGTH } from '../core/session-id.js';
+import { forEachCookieValue } from './cookie-header.js';
 import { isSecure, requestHeader, setResponseHeader, type HttpExchange } from './http-exchange.js';
 import { resolveCookieOptions, type ResolvedCookieOptions, type SessionCookieOptions } from './session-cookie-options.js';
 import type { SessionIdLifetime, SessionIdResolver } from './session-id-resolver.js';
@@ -13,8 +14,6 @@ const PADDING = (3 - (SESSION_ID_LENGTH % 3)) % 3;
 const LAST_CHARACTER = ['[A-Za-z0-9+/]', '[AEIMQUYcgkosw048]', '[AQgw]'][PADDING];
 const BASE64_ID = new RegExp(`^[A-Za-z0-9+/]{${Math.ceil(SESSION_ID_LENGTH / 3) * 4 - PADDING - 1}}${LAST_CHARACTER}={${PADDING}}$`);
 const NO_IDS: readonly string[] = Object.freeze([]);
-/** A cookie header longer than this is not read at all (browsers send at most ~8 KB). */
-const MAX_COOKIE_HEADER = 16 * 1024;
 
 /**
  * The `SESSION` cookie, as Spring's CookieHttpSessionIdResolver + DefaultCookieSerializer:
@@ -32,24 +31,12 @@ export class CookieSessionIdResolver implements SessionIdResolver {
     this.cookie = resolveCookieOptions(cookie);
   }
 
-  /** Scans the header in place (no split): only our cookie's values are copied out. */
   resolveSessionIds(exchange: HttpExchange): readonly string[] {
-    const header = requestHeader(exchange, 'cookie');
-    if (!header || header.length > MAX_COOKIE_HEADER) return NO_IDS;
-    const { name } = this.cookie;
     let ids: string[] | undefined;
-    for (let start = 0; start < header.length; ) {
-      let end = header.indexOf(';', start);
-      if (end < 0) end = header.length;
-      const eq = header.indexOf('=', start);
-      if (eq >= 0 && eq < end && header.slice(start, eq).trim() === name) {
-        let value = header.slice(eq + 1, end).trim();
-        if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-        const id = this.decode(value);
-        if (id !== undefined && !ids?.includes(id)) (ids ??= []).push(id);
-      }
-      start = end + 1;
-    }
+    forEachCookieValue(requestHeader(exchange, 'cookie'), this.cookie.name, (value) => {
+      const id = this.decode(value);
+      if (id !== undefined && !ids?.includes(id)) (ids ??= []).push(id);
+    });
     return ids ?? NO_IDS;
   }
 

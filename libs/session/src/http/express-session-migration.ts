@@ -2,6 +2,7 @@ import signature from 'cookie-signature';
 import type { HttpSession } from '../core/http-session.js';
 import type { SessionRepository } from '../core/session-repository.js';
 import type { RedisSessionRepository } from '../redis/redis-session-repository.js';
+import { forEachCookieValue } from './cookie-header.js';
 import { requestHeader, setResponseHeader, type HttpExchange } from './http-exchange.js';
 
 /** Where express-session + connect-redis keep their sessions, and how their cookie is signed. */
@@ -92,7 +93,11 @@ export class ExpressSessionMigration {
 
   /** The id in a well-signed old cookie (`s:<id>.<signature>`, URL-encoded), checked with each secret. */
   private oldIdOf(exchange: HttpExchange): string | undefined {
-    const raw = cookieValue(requestHeader(exchange, 'cookie'), this.options.cookieName);
+    let raw: string | undefined;
+    forEachCookieValue(requestHeader(exchange, 'cookie'), this.options.cookieName, (value) => {
+      raw = value;
+      return true; // the first, as express-session reads it
+    });
     if (raw === undefined) return undefined;
     let value: string;
     try {
@@ -134,14 +139,4 @@ function parseOldSession(text: string): Record<string, unknown> | undefined {
   const attributes: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(data)) if (name !== 'cookie' && value !== undefined) attributes[name] = value;
   return attributes;
-}
-
-/** The first value of a cookie in a Cookie header, as sent (still URL-encoded). */
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header || header.length > 16 * 1024) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }

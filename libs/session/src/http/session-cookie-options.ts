@@ -43,6 +43,11 @@ const COOKIE_OPTION_NAMES: Record<keyof SessionCookieOptions, true> = {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** True for a valid cookie name (an HTTP token: no spaces, `;`, `=`). */
+export function isCookieName(name: unknown): name is string {
+  return typeof name === 'string' && TOKEN.test(name);
+}
+
 /** Fills in Spring's defaults and fails fast, naming the option (`cookie.<name>`), on anything invalid. */
 export function resolveCookieOptions(cookie: SessionCookieOptions = {}): ResolvedCookieOptions {
   const fail = (option: string, reason: string): never => {
@@ -55,7 +60,7 @@ export function resolveCookieOptions(cookie: SessionCookieOptions = {}): Resolve
   if (typeof cookie !== 'object' || cookie === null) throw new SessionOptionsError('cookie', `expected an object of cookie options, got ${JSON.stringify(cookie)}`);
   rejectUnknownOptions(cookie, COOKIE_OPTION_NAMES, 'cookie.');
   const name = cookie.name ?? 'SESSION';
-  if (typeof name !== 'string' || !TOKEN.test(name)) fail('name', `"${name}" is not a valid cookie name`);
+  if (!isCookieName(name)) fail('name', `"${name}" is not a valid cookie name`);
   const path = cookie.path ?? '/';
   if (typeof path !== 'string' || !path.startsWith('/') || /[;\s]/.test(path)) fail('path', 'expected a path starting with / without ; or spaces');
   if (cookie.domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(cookie.domain)) fail('domain', `"${cookie.domain}" is not a domain`);

@@ -84,8 +84,7 @@ export class InMemorySessionRepository extends BaseSessionRepository {
       touched = true;
       this.arm(id, stored);
     }
-    const { timer: _timer, ...data } = stored;
-    return this.restore<T>(id, { ...data, attributes: new Map(stored.attributes), touched });
+    return this.restore<T>(id, { ...stored, attributes: new Map(stored.attributes), touched });
   }
 
   protected async write(session: HttpSession<any>): Promise<boolean> {
