@@ -83,7 +83,7 @@ describe('Redis maxmemory-policy', () => {
     }
     const sockets = await Promise.all(users.map((user) => connectSocket(url, { cookie: `SESSION=${user.cookies.get('SESSION')}` })));
     const endings = new Map<number, string>();
-    sockets.forEach((socket, i) => socket.on('session:destroyed', ({ reason }: { reason: string }) => endings.set(i, reason)));
+    for (const [i, socket] of sockets.entries()) socket.on('session:destroyed', ({ reason }: { reason: string }) => void endings.set(i, reason));
     const raw = new Redis(server.url);
     try {
       const keyOf = (user: CookieClient) => `${namespace}:sessions:{${Buffer.from(user.cookies.get('SESSION')!, 'base64').toString('utf8')}}`;
