@@ -4,8 +4,12 @@
 // filter's shape before it does anything), and the floor behind that interceptor (the most a filter of
 // that shape could reach). Server CPU per request is read from /proc.
 // Usage: npm run bench -- http [--rounds 3] [--duration 5] [--warmup 2] [--connections 50] [--platforms express,fastify]
-// Each server runs in its own process; servers are alternated A B C D A B C D...; medians of the
-// rounds; every figure is also a ratio to bare Nest measured in the same run (noisy 2-core machines).
+//        [--sessions 1]
+// Each server runs in its own process; each round runs every server once, the order rotated by one
+// from round to round (a machine that slows down does not always tax the same servers); medians of
+// the rounds; every figure is also a ratio to bare Nest measured in the same run (noisy 2-core machines).
+// --sessions N: each request carries one of N sessions, picked at random (N logins first), instead of
+// one session shared by every connection: with N = 10000 most reads are due a touch of their session.
 import autocannon from 'autocannon';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,11 +20,11 @@ import { flags, median, printTable, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
-const options = flags({ rounds: 3, duration: 5, warmup: 2, connections: 50, platforms: 'express,fastify' });
+const options = flags({ rounds: 3, duration: 5, warmup: 2, connections: 50, platforms: 'express,fastify', sessions: 1 });
 
 const VARIANTS = {
   express: ['bare', 'bare-interceptor', 'floor', 'floor-interceptor', 'ours', 'ours-req-session', 'es-default', 'es-pipelined'],
-  fastify: ['bare', 'bare-interceptor', 'floor', 'floor-interceptor', 'ours'],
+  fastify: ['bare', 'bare-interceptor', 'floor', 'floor-interceptor', 'ours', 'fs-pipelined'],
 };
 const ROUTES = [
   { name: 'read', method: 'GET', path: '/read' },
@@ -28,18 +32,33 @@ const ROUTES = [
   { name: 'login', method: 'POST', path: '/login', fresh: true },
 ];
 
-function load(url, { method = 'GET', headers = {}, duration }) {
+/** `cookies`: one per request, picked at random, instead of the same headers on every request. */
+function load(url, { method = 'GET', headers = {}, duration, cookies }) {
+  const requests = cookies && [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, cookie: cookies[Math.floor(Math.random() * cookies.length)] } }) }];
   return new Promise((resolve, reject) => {
-    autocannon({ url, method, headers, connections: options.connections, duration }, (error, result) => (error ? reject(error) : resolve(result)));
+    autocannon({ url, method, headers, requests, connections: options.connections, duration }, (error, result) => (error ? reject(error) : resolve(result)));
   });
 }
 
-/** Logs in once and returns the session cookie pair ("SESSION=..." or "connect.sid=..."). */
+/** Logs in once and returns the session cookie pair ("SESSION=...", "connect.sid=...", "sessionId=..."). */
 async function sessionCookie(base) {
   const response = await fetch(`${base}/login`, { method: 'POST' });
   const cookie = response.headers.getSetCookie()[0];
   if (!cookie) throw new Error(`no session cookie from ${base}/login`);
   return cookie.split(';')[0];
+}
+
+/** `count` sessions, logged in 50 at a time. */
+async function sessionCookies(base, count) {
+  const cookies = [];
+  while (cookies.length < count) cookies.push(...(await Promise.all(Array.from({ length: Math.min(50, count - cookies.length) }, () => sessionCookie(base)))));
+  return cookies;
+}
+
+/** Round r runs the servers from the r-th on, wrapping around. */
+function rotated(variants, round) {
+  const start = round % variants.length;
+  return [...variants.slice(start), ...variants.slice(0, start)];
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (Linux: USER_HZ, 100 everywhere in practice). */
@@ -53,12 +72,12 @@ function cpuMicros(pid) {
 }
 
 /** Requests per second over the measured phase, and the server's CPU microseconds per request in it. */
-async function measure(base, route, cookie, pid) {
+async function measure(base, route, cookies, pid) {
   const url = base + route.path;
-  const headers = route.fresh ? {} : { cookie };
-  await load(url, { method: route.method, headers, duration: options.warmup });
+  const session = route.fresh || cookies.length === 0 ? {} : cookies.length === 1 ? { headers: { cookie: cookies[0] } } : { cookies };
+  await load(url, { method: route.method, ...session, duration: options.warmup });
   const cpuBefore = cpuMicros(pid);
-  const result = await load(url, { method: route.method, headers, duration: options.duration });
+  const result = await load(url, { method: route.method, ...session, duration: options.duration });
   const cpu = (cpuMicros(pid) - cpuBefore) / result.requests.total;
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { reqPerSec: result.requests.average, cpu };
@@ -73,7 +92,7 @@ export async function runHttpThroughput() {
       results[platform] = {};
       cpu[platform] = {};
       for (let round = 0; round < options.rounds; round++) {
-        for (const variant of VARIANTS[platform]) {
+        for (const variant of rotated(VARIANTS[platform], round)) {
           const port = await freePort();
           const server = await startNodeServer(SERVER, [platform, variant, String(port), redis.url]);
           const base = `http://127.0.0.1:${port}`;
@@ -85,10 +104,11 @@ export async function runHttpThroughput() {
               (cpuPerRoute[name] ??= []).push(micros);
             };
             if (variant === 'bare' || variant === 'bare-interceptor') {
-              record('bare', await measure(base, { path: '/bare', method: 'GET' }, '', server.pid));
+              record('bare', await measure(base, { path: '/bare', method: 'GET' }, [], server.pid));
             } else {
-              const cookie = variant.startsWith('floor') ? '' : await sessionCookie(base); // the floor keeps no session
-              for (const route of ROUTES) record(route.name, await measure(base, route, cookie, server.pid));
+              // The floor keeps no session: its commands go to one fixed hash whatever the load.
+              const cookies = variant.startsWith('floor') ? [] : await sessionCookies(base, options.sessions);
+              for (const route of ROUTES) record(route.name, await measure(base, route, cookies, server.pid));
             }
           } finally {
             await server.stop();
@@ -130,10 +150,11 @@ function summarize(results, cpu) {
           samples,
           cpuSamples,
         };
-        for (const anchor of ['floor', 'es-default', 'es-pipelined']) {
+        for (const anchor of ['floor', 'floor-interceptor', 'es-default', 'es-pipelined', 'fs-pipelined']) {
           const anchorSamples = variants[anchor]?.[route];
-          // Ours against each anchor; the floor behind an interceptor against express-session, as the bound of the shape.
-          if (anchorSamples && (variant.startsWith('ours') || (variant === 'floor-interceptor' && anchor !== 'floor'))) {
+          // Ours against each anchor; the floor behind an interceptor against express-session and
+          // @fastify/session, as the bound of the shape.
+          if (anchorSamples && (variant.startsWith('ours') || (variant === 'floor-interceptor' && !anchor.startsWith('floor')))) {
             entry[`ratioTo_${anchor}`] = pairedRatio(samples, anchorSamples);
             entry[`cpuRatioTo_${anchor}`] = pairedRatio(cpuSamples, cpu[platform][anchor][route]);
           }
@@ -149,14 +170,17 @@ function summarize(results, cpu) {
         entry.ratioToBare.toFixed(2),
         entry.ratioToBareInterceptor.toFixed(2),
         entry.ratioTo_floor?.toFixed(2) ?? '',
-        entry['ratioTo_es-default']?.toFixed(2) ?? '',
-        entry['ratioTo_es-pipelined']?.toFixed(2) ?? '',
+        entry['ratioTo_floor-interceptor']?.toFixed(2) ?? '',
+        ...(platform === 'fastify'
+          ? [entry['ratioTo_fs-pipelined']?.toFixed(2) ?? '', entry['cpuRatioTo_fs-pipelined']?.toFixed(2) ?? '']
+          : [entry['ratioTo_es-default']?.toFixed(2) ?? '', entry['ratioTo_es-pipelined']?.toFixed(2) ?? '', entry['cpuRatioTo_es-pipelined']?.toFixed(2) ?? '']),
       ]);
     }
     console.log(
-      `\nHTTP throughput on ${platform} (${options.connections} connections, ${options.rounds} rounds of ${options.duration} s; req/s and CPU: median; ratios: median of per-round ratios)`,
+      `\nHTTP throughput on ${platform} (${options.connections} connections, ${options.sessions === 1 ? 'one session' : `${options.sessions} sessions picked at random`}, ${options.rounds} rounds of ${options.duration} s, order rotated; req/s and CPU: median; ratios: median of per-round ratios)`,
     );
-    printTable(['server and route', 'req/s', 'us CPU/req', 'x bare', 'x bare+icpt', 'x floor', 'x es-default', 'x es-pipelined'], rows);
+    const anchors = platform === 'fastify' ? ['x fs-pipelined', 'CPU x fs-pipelined'] : ['x es-default', 'x es-pipelined', 'CPU x es-pipelined'];
+    printTable(['server and route', 'req/s', 'us CPU/req', 'x bare', 'x bare+icpt', 'x floor', 'x floor+icpt', ...anchors], rows);
     summary.platforms[platform] = table;
   }
   return summary;

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const COLORS = { 'bare-interceptor': '#5b6fa8', floor: '#8a8a8a', 'floor-interceptor': '#6f6f6f', ours: '#2f7d4f', 'ours-req-session': '#4f9d6f', 'es-pipelined': '#c98b2b', 'es-default': '#b5523b' };
+const COLORS = { 'bare-interceptor': '#5b6fa8', floor: '#8a8a8a', 'floor-interceptor': '#6f6f6f', ours: '#2f7d4f', 'ours-req-session': '#4f9d6f', 'es-pipelined': '#c98b2b', 'es-default': '#b5523b', 'fs-pipelined': '#a0662a' };
 
 export function writeRatioChart(summary, file) {
   const bars = [];

@@ -7,9 +7,13 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** Starts `node <script> ...args` and resolves once it prints "ready" (bounded by timeoutMs). */
-export async function startNodeServer(script, args, { env = {}, timeoutMs = 30_000 } = {}) {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+/**
+ * Starts `node <script> ...args` and resolves once it prints "ready" (bounded by timeoutMs);
+ * `command` runs node under another program, e.g. valgrind (the pid is then that program's).
+ */
+export async function startNodeServer(script, args, { env = {}, timeoutMs = 30_000, command = [] } = {}) {
+  const [program, ...programArgs] = [...command, process.execPath, script, ...args];
+  const child = spawn(program, programArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let output = '';

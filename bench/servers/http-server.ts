@@ -7,14 +7,18 @@
  * (the floor behind one no-op global interceptor: the most that any session filter of this shape
  * could reach, since it pays the interceptor and the round trips and does nothing else), ours (this
  * library), ours-req-session (the same with expressSessionApi, routes reading `req.session`), es-default (express-session + connect-redis as the Nest recipe configures it),
- * es-pipelined (the same with ioredis enableAutoPipelining).
+ * es-pipelined (the same with ioredis enableAutoPipelining), fs-pipelined (Fastify only: @fastify/session +
+ * @fastify/cookie + the same connect-redis store on an auto-pipelined client, at its cheapest settings:
+ * rolling false, so that a read is one GET and no write, and saveUninitialized false).
  * Routes: GET /bare, GET /read, POST /write, POST /login. Prints "ready" when listening.
  */
 import 'reflect-metadata';
 import { Controller, Get, HttpCode, Injectable, Module, Post, Req, type CallHandler, type DynamicModule, type ExecutionContext, type NestInterceptor, type OnModuleInit } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import { Redis } from 'ioredis';
@@ -133,6 +137,31 @@ class ExpressSessionController {
   }
 }
 
+type FastifySessionRequest = { session: { get(key: string): unknown; set(key: string, value: unknown): void } };
+
+/** The express-session routes, through @fastify/session's get/set. */
+@Controller()
+class FastifySessionController {
+  @Get('read')
+  read(@Req() request: FastifySessionRequest) {
+    return { user: request.session.get('user') ?? null };
+  }
+
+  @Post('write')
+  @HttpCode(200)
+  write(@Req() request: FastifySessionRequest) {
+    request.session.set('counter', Number(request.session.get('counter') ?? 0) + 1);
+    return { ok: true };
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  login(@Req() request: FastifySessionRequest) {
+    request.session.set('user', 'bench');
+    return { ok: true };
+  }
+}
+
 @Module({})
 class BenchModule {
   static forVariant(): DynamicModule {
@@ -140,7 +169,7 @@ class BenchModule {
       const expressSessionApi = variant === 'ours-req-session';
       return {
         module: BenchModule,
-        imports: [EnableRedisHttpSession.forRoot({ redis: redisUrl, redisNamespace: 'bench', sweepIntervalMs: Number(process.env.SWEEP_MS ?? 200), expressSessionApi })],
+        imports: [EnableRedisHttpSession.forRoot({ redis: redisUrl, redisNamespace: 'bench', sweepIntervalMs: Number(process.env.SWEEP_MS ?? 200), commandTimeoutMs: Number(process.env.COMMAND_TIMEOUT_MS ?? 2000), expressSessionApi })],
         // req.session through express-session's API: the same routes as express-session's.
         controllers: [BareController, expressSessionApi ? ExpressSessionController : OurSessionController],
       };
@@ -149,7 +178,7 @@ class BenchModule {
       const controllers = variant === 'bare-interceptor' ? [BareController] : [BareController, FloorController];
       return { module: BenchModule, controllers, providers: [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] };
     }
-    const routes = { bare: [], floor: [FloorController] }[variant as 'bare' | 'floor'] ?? [ExpressSessionController];
+    const routes = { bare: [], floor: [FloorController], 'fs-pipelined': [FastifySessionController] }[variant as 'bare' | 'floor' | 'fs-pipelined'] ?? [ExpressSessionController];
     return { module: BenchModule, controllers: [BareController, ...routes] };
   }
 }
@@ -161,6 +190,18 @@ async function main(): Promise<void> {
     const client = new Redis(redisUrl, { enableAutoPipelining: variant === 'es-pipelined' });
     // The usual Nest recipe: connect-redis store, resave false, saveUninitialized false.
     app.use(session({ store: new RedisStore({ client }), secret: 'bench-secret', resave: false, saveUninitialized: false }));
+  }
+  if (variant === 'fs-pipelined') {
+    const fastify = app as unknown as NestFastifyApplication;
+    const client = new Redis(redisUrl, { enableAutoPipelining: true });
+    await fastify.register(fastifyCookie as never);
+    await fastify.register(fastifySession as never, {
+      store: new RedisStore({ client }),
+      secret: 'bench-secret-bench-secret-bench-secret',
+      cookie: { secure: false },
+      rolling: false,
+      saveUninitialized: false,
+    });
   }
   await serveOnLoopback(app, Number(port));
 }

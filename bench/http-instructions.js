@@ -1,0 +1,127 @@
+// Instructions per HTTP request, counted by valgrind's callgrind in each server process: the
+// machine-independent view of what the HTTP throughput bench measures in seconds. Time on these
+// shared 2-core machines moves by 30% between identical rounds; a count of executed instructions
+// does not depend on what else the machine runs (it still varies a little with V8's JIT and GC).
+// Usage: npm run bench -- instructions [--requests 3000] [--warmup 3000] [--repeats 3] [--connections 10]
+//        [--variants bare,bare-interceptor,floor-interceptor,ours,es-pipelined]
+// Each server runs under `valgrind --tool=callgrind` (about 50x slower); after the warm-up its
+// counters are zeroed, a fixed number of requests is sent, and the counters are dumped: the total
+// over the requests, divided by their number. Redis and the load generator run natively. Our
+// server's expiry sweeper is slowed to once an hour: its ticks are per instance, not per request.
+import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startRedisServer } from '../test/harness/redis-server.js';
+import { flags, median, printTable, startNodeServer } from './lib/processes.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SERVER = join(here, '../dist/bench/servers/http-server.js');
+const options = flags({ requests: 3000, warmup: 3000, repeats: 3, connections: 10, variants: 'bare,bare-interceptor,floor-interceptor,ours,es-pipelined' });
+
+const ROUTES = {
+  bare: [{ name: 'bare', method: 'GET', path: '/bare' }],
+  session: [
+    { name: 'read', method: 'GET', path: '/read' },
+    { name: 'write', method: 'POST', path: '/write' },
+  ],
+};
+
+function load(url, { method, headers, amount }) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, method, headers, connections: options.connections, amount, timeout: 60 }, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+async function sessionCookie(base) {
+  const response = await fetch(`${base}/login`, { method: 'POST' });
+  const cookie = response.headers.getSetCookie()[0];
+  if (!cookie) throw new Error(`no session cookie from ${base}/login`);
+  return cookie.split(';')[0];
+}
+
+/** Zeroes the server's counters, sends the requests, dumps the counters: instructions per request. */
+async function count(pid, outDir, url, route, headers) {
+  const before = new Set(readdirSync(outDir));
+  execFileSync('callgrind_control', ['-z', String(pid)], { stdio: 'ignore' });
+  const result = await load(url + route.path, { method: route.method, headers, amount: options.requests });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}${route.path}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  execFileSync('callgrind_control', ['-d', String(pid)], { stdio: 'ignore' });
+  const dump = readdirSync(outDir).find((name) => !before.has(name));
+  if (!dump) throw new Error('callgrind wrote no dump');
+  const totals = /^totals: (\d+)/m.exec(readFileSync(join(outDir, dump), 'utf8'));
+  if (!totals) throw new Error(`no totals in ${dump}`);
+  return Number(totals[1]) / result.requests.total;
+}
+
+export async function runHttpInstructions() {
+  try {
+    execFileSync('sh', ['-c', 'command -v valgrind && command -v callgrind_control'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('This benchmark needs valgrind (Debian: apt-get install valgrind)');
+  }
+  const redis = await startRedisServer();
+  const counts = {}; // "variant route" -> [instructions per request, per repeat]
+  try {
+    for (const variant of options.variants.split(',')) {
+      const outDir = mkdtempSync(join(tmpdir(), 'callgrind-'));
+      const port = await freePort();
+      // --smc-check: V8 writes the code it runs; the default check misses code on the heap.
+      const server = await startNodeServer(SERVER, ['express', variant, String(port), redis.url], {
+        command: ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(outDir, 'cg.out')}`],
+        timeoutMs: 300_000,
+        // Under valgrind a reply takes longer to be read than the 2 s deadline allows at times; the
+        // sweeper's background ticks (every 200 ms) would be counted as the requests' work.
+        env: { COMMAND_TIMEOUT_MS: '60000', SWEEP_MS: '3600000' },
+      });
+      const base = `http://127.0.0.1:${port}`;
+      try {
+        const routes = variant.startsWith('bare') ? ROUTES.bare : ROUTES.session;
+        const cookie = variant === 'ours' || variant.startsWith('es') ? await sessionCookie(base) : '';
+        const headers = cookie ? { cookie } : {};
+        for (const route of routes) {
+          await load(base + route.path, { method: route.method, headers, amount: options.warmup });
+          const samples = (counts[`${variant} ${route.name}`] = []);
+          for (let repeat = 0; repeat < options.repeats; repeat++) samples.push(await count(server.pid, outDir, base, route, headers));
+          process.stderr.write(`  ${variant} ${route.name}: ${samples.map((n) => Math.round(n / 1000)).join(', ')} k instructions/request\n`);
+        }
+      } finally {
+        await server.stop();
+        rmSync(outDir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await redis.stop();
+  }
+  return summarize(counts);
+}
+
+function summarize(counts) {
+  const of = (name) => (counts[name] ? median(counts[name]) : undefined);
+  const rows = Object.entries(counts).map(([name, samples]) => {
+    const route = name.split(' ')[1];
+    const perRequest = median(samples);
+    const ratio = (other) => (of(other) ? (perRequest / of(other)).toFixed(2) : '');
+    return [
+      name,
+      Math.round(perRequest / 1000),
+      `${Math.round(Math.min(...samples) / 1000)}-${Math.round(Math.max(...samples) / 1000)}`,
+      ratio('bare-interceptor bare'),
+      route === 'bare' ? '' : ratio(`floor-interceptor ${route}`),
+      route === 'bare' ? '' : ratio(`es-pipelined ${route}`),
+    ];
+  });
+  console.log(`\nInstructions per request on Express (callgrind; ${options.requests} requests x ${options.repeats} after ${options.warmup} of warm-up, ${options.connections} connections; median and range in thousands)`);
+  printTable(['server and route', 'k instr/req', 'range', 'x bare+icpt', 'x floor+icpt', 'x es-pipelined'], rows);
+  return { options, counts };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const summary = await runHttpInstructions();
+  const out = join(here, 'results/http-instructions.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(summary, null, 2));
+  console.log(`\nWrote ${out}`);
+}
