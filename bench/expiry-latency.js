@@ -3,6 +3,7 @@
 // every key has a TTL: the case where Redis' own expiry is slowest, see ANCHORS.md).
 //
 //   npm run build:lib && npm run bench:expiry
+//   LIVE_SESSIONS=1000000 npm run bench:expiry     (a million live sessions: ~2 minutes to fill)
 //
 // Runs on its own redis-server processes (free loopback ports) and stops them. Every loop is
 // bounded in count and in time. Scenarios: the default server (keyspace notifications switched on
@@ -10,6 +11,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { EnableRedisHttpSession, SessionEvents, SessionRepository } from 'nestjs-redis-session';
+import { Redis } from 'ioredis';
 import { startRedisServer } from '../test/harness/redis-server.js';
 import { fillLiveSessions, percentile } from './lib/live-sessions.js';
 
@@ -89,6 +91,9 @@ async function runScenario({ name, serverArgs }) {
   const instances = [];
   try {
     const keys = await fillLiveSessions(server.url, namespace, LIVE_SESSIONS);
+    const info = new Redis(server.url);
+    const usedMemory = Number(/used_memory:(\d+)/.exec(await info.info('memory'))[1]);
+    info.disconnect();
     instances.push(await startInstance(server.url, namespace), await startInstance(server.url, namespace));
     const deadlines = await createExpiringSessions(instances[0].repository, EXPIRING_SESSIONS);
     const lastDeadline = Math.max(...deadlines.values());
@@ -97,7 +102,7 @@ async function runScenario({ name, serverArgs }) {
     while (!everyoneSawAll() && Date.now() < lastDeadline + GRACE_MS) await sleep(100);
     await sleep(1000); // a late duplicate would show up here
     const rows = instances.map((instance, i) => summarize(`instance ${'AB'[i]}`, deadlines, instance.arrivals));
-    return { name, keys, rows };
+    return { name, keys, usedMemory, rows };
   } finally {
     await Promise.all(instances.map(({ app }) => app.close()));
     await server.stop();
@@ -121,7 +126,9 @@ const results = [];
 for (const scenario of scenarios) {
   const started = Date.now();
   const result = await runScenario(scenario);
-  console.log(`${scenario.name}: ${result.keys} keys in Redis before the expiring sessions; ran ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `${scenario.name}: ${result.keys} keys in Redis before the expiring sessions, using ${(result.usedMemory / 1024 / 1024).toFixed(0)} MB; ran ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   results.push(result);
 }
 console.log(`\n${EXPIRING_SESSIONS} sessions (2-3 s interval) expiring among ${LIVE_SESSIONS} live ones; latency = event time - deadline (an upper bound: the deadline is taken before the save)\n`);

@@ -1,0 +1,237 @@
+// One instance at scale: N Socket.IO connections (default 10,000), each under its own session, on
+// one app instance (bench/lib/sockets-scale-server.js, its own process) and a private Redis, on
+// loopback. Reports memory per session and per socket on the instance (after a full GC) and in
+// Redis, handshake throughput, Redis commands per second at a steady chat rate, and then ends every
+// session in the same second (idle expiry): sockets closed, missed, how fast after their deadline,
+// expiry events seen, and the instance's memory once they are gone.
+// Usage: npm run bench -- sockets [--sockets 10000] [--concurrency 200] [--chat-seconds 20] [--chat-interval 5]
+// Bounded: every phase has a deadline and a fixed count; the whole run takes about 2-3 minutes.
+import { Redis } from 'ioredis';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { io } from 'socket.io-client';
+import { freePort, startRedisServer } from '../test/harness/redis-server.js';
+import { flags, median, printTable, startNodeServer } from './lib/processes.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SERVER = join(here, 'lib/sockets-scale-server.js');
+const options = flags({ sockets: 10_000, concurrency: 200, 'chat-seconds': 20, 'chat-interval': 5 });
+const PHASE_TIMEOUT_MS = 120_000;
+/** The mass expiry's deadlines fall in the second that starts this long after the request (time to set them all). */
+const EXPIRY_LEAD_MS = 15_000;
+
+const withTimeout = (promise, ms, what) => {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+};
+
+/** Runs `task(i)` for i < count, `concurrency` at a time. */
+async function pool(count, concurrency, task) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+async function stats(base) {
+  return (await fetch(`${base}/bench/stats`)).json();
+}
+
+async function redisInfo(redis) {
+  return { memory: Number(/used_memory:(\d+)/.exec(await redis.info('memory'))[1]) };
+}
+
+function connect(base, cookie) {
+  const socket = io(base, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('socket did not connect within 20 s')), 20_000);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+
+export async function runSocketsScale() {
+  const redis = await startRedisServer({ args: ['--notify-keyspace-events', 'Egx'] });
+  const info = new Redis(redis.url);
+  const port = await freePort();
+  const server = await startNodeServer(SERVER, [String(port), redis.url], { env: { NODE_OPTIONS: '--expose-gc' }, timeoutMs: 60_000 });
+  const base = `http://127.0.0.1:${port}`;
+  const sockets = [];
+  const n = options.sockets;
+  try {
+    const baseline = await stats(base);
+    const redisBaseline = await redisInfo(info);
+
+    // Sessions, without sockets: what a session costs the instance (nothing kept) and Redis.
+    const cookies = new Array(n);
+    let started = performance.now();
+    await withTimeout(
+      pool(n, 50, async (i) => {
+        const response = await fetch(`${base}/login`, { method: 'POST' });
+        cookies[i] = response.headers.getSetCookie()[0].split(';')[0];
+      }),
+      PHASE_TIMEOUT_MS,
+      'logins',
+    );
+    const loginsPerSecond = n / ((performance.now() - started) / 1000);
+    const afterSessions = await stats(base);
+    const redisAfterSessions = await redisInfo(info);
+
+    // Sockets, one per session.
+    started = performance.now();
+    await withTimeout(
+      pool(n, options.concurrency, async (i) => {
+        sockets[i] = await connect(base, cookies[i]);
+      }),
+      PHASE_TIMEOUT_MS,
+      'handshakes',
+    );
+    const handshakesPerSecond = n / ((performance.now() - started) / 1000);
+    const afterSockets = await stats(base);
+    const redisAfterSockets = await redisInfo(info);
+
+    // A steady chat: every socket sends one message per interval, spread evenly. The instance's
+    // commands are counted with MONITOR, which marks those a script runs inside Redis (INFO's
+    // counters include them): what is left is what the instance sent.
+    const intervalMs = options['chat-interval'] * 1000;
+    const chatMs = options['chat-seconds'] * 1000;
+    const monitor = await info.monitor();
+    const sent = new Map();
+    monitor.on('monitor', (_time, args, source) => {
+      if (source !== 'lua') sent.set(args[0].toLowerCase(), (sent.get(args[0].toLowerCase()) ?? 0) + 1);
+    });
+    const cpuBefore = (await stats(base)).cpuMicros;
+    let acked = 0;
+    const timers = sockets.map((socket, i) =>
+      setTimeout(() => {
+        const send = () => socket.timeout(10_000).emit('chat', { text: 'hello' }, (error) => void (error || acked++));
+        send();
+        timers[i] = setInterval(send, intervalMs);
+      }, (i / n) * intervalMs),
+    );
+    await new Promise((resolve) => setTimeout(resolve, chatMs));
+    for (const timer of timers) clearInterval(timer);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the last acks
+    monitor.disconnect();
+    const cpuAfter = (await stats(base)).cpuMicros;
+    const commands = [...sent.values()].reduce((sum, calls) => sum + calls, 0);
+    const chat = {
+      messagesPerSecond: acked / (chatMs / 1000),
+      redisCommandsPerSecond: commands / (chatMs / 1000),
+      redisCommandsPerMessage: commands / acked,
+      commandsByName: Object.fromEntries(sent),
+      serverCpuMicrosPerMessage: (cpuAfter - cpuBefore) / acked,
+    };
+
+    // Every session ends in the same second: its idle interval set from a message, then no traffic.
+    const at = Math.ceil((Date.now() + EXPIRY_LEAD_MS) / 1000) * 1000;
+    const deadlines = new Array(n);
+    const closedAt = new Array(n);
+    const reasons = new Map();
+    for (const [i, socket] of sockets.entries()) {
+      socket.once('session:destroyed', ({ reason }) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1));
+      socket.once('disconnect', () => (closedAt[i] = Date.now()));
+    }
+    await withTimeout(
+      pool(n, options.concurrency, async (i) => {
+        deadlines[i] = (await sockets[i].timeout(20_000).emitWithAck('expire-at', { at })).deadline;
+      }),
+      EXPIRY_LEAD_MS,
+      'setting the deadlines',
+    );
+    const lastDeadline = Math.max(...deadlines);
+    const firstDeadline = Math.min(...deadlines);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastDeadline - Date.now()) + 5000));
+    const lags = deadlines.map((deadline, i) => (closedAt[i] === undefined ? undefined : closedAt[i] - deadline)).filter((lag) => lag !== undefined);
+    lags.sort((a, b) => a - b);
+    const early = lags.filter((lag) => lag < 0).length;
+    const afterExpiry = await stats(base);
+    const redisAfterExpiry = await redisInfo(info);
+    const expiry = {
+      deadlinesSpreadMs: lastDeadline - firstDeadline,
+      closed: lags.length,
+      missed: n - lags.length,
+      early,
+      withinTwoSeconds: lags.filter((lag) => lag >= 0 && lag <= 2000).length,
+      lagP50Ms: median(lags),
+      lagP99Ms: lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))],
+      lagMaxMs: lags.at(-1),
+      destroyedExpired: reasons.get('expired') ?? 0,
+      expiredEvents: afterExpiry.events.expired,
+      sessionsWithSocketsLeft: afterExpiry.sessionsWithSockets,
+    };
+
+    const perSession = {
+      instanceHeapBytes: (afterSessions.heapUsed - baseline.heapUsed) / n,
+      redisBytes: (redisAfterSessions.memory - redisBaseline.memory) / n,
+    };
+    const perSocket = {
+      instanceHeapBytes: (afterSockets.heapUsed - afterSessions.heapUsed) / n,
+      instanceRssBytes: (afterSockets.rss - afterSessions.rss) / n,
+      redisBytes: (redisAfterSockets.memory - redisAfterSessions.memory) / n,
+    };
+    const memory = {
+      baselineHeap: baseline.heapUsed,
+      withSocketsHeap: afterSockets.heapUsed,
+      afterExpiryHeap: afterExpiry.heapUsed,
+      baselineRss: baseline.rss,
+      afterExpiryRss: afterExpiry.rss,
+      redisAfterExpiry: redisAfterExpiry.memory,
+      redisBaseline: redisBaseline.memory,
+    };
+
+    console.log(`\n${n} sockets on one instance, each under its own session (loopback, one Redis)`);
+    printTable(
+      ['figure', 'value'],
+      [
+        ['logins per second (50 at a time)', loginsPerSecond.toFixed(0)],
+        [`handshakes per second (${options.concurrency} at a time)`, handshakesPerSecond.toFixed(0)],
+        ['instance heap per session without a socket (bytes)', perSession.instanceHeapBytes.toFixed(0)],
+        ['Redis memory per session (bytes)', perSession.redisBytes.toFixed(0)],
+        ['instance heap per socket (bytes)', perSocket.instanceHeapBytes.toFixed(0)],
+        ['instance RSS per socket (bytes)', perSocket.instanceRssBytes.toFixed(0)],
+        ['Redis memory per socket (bytes)', perSocket.redisBytes.toFixed(0)],
+        [`chat: messages per second (1 per socket every ${options['chat-interval']} s)`, chat.messagesPerSecond.toFixed(0)],
+        ['chat: Redis commands per second', chat.redisCommandsPerSecond.toFixed(1)],
+        ['chat: Redis commands per message', chat.redisCommandsPerMessage.toFixed(3)],
+        ['chat: commands by name', Object.entries(chat.commandsByName).map(([name, calls]) => `${name} ${calls}`).join(', ')],
+        ['chat: server CPU per message (us)', chat.serverCpuMicrosPerMessage.toFixed(0)],
+        ['expiry: deadlines spread over (ms)', String(expiry.deadlinesSpreadMs)],
+        ['expiry: sockets closed / missed / early', `${expiry.closed} / ${expiry.missed} / ${expiry.early}`],
+        ['expiry: closed within 2 s of their deadline', String(expiry.withinTwoSeconds)],
+        ['expiry: close after deadline p50 / p99 / max (ms)', `${expiry.lagP50Ms} / ${expiry.lagP99Ms} / ${expiry.lagMaxMs}`],
+        ["expiry: session:destroyed {reason:'expired'} received", String(expiry.destroyedExpired)],
+        ['expiry: expired events on the instance', String(expiry.expiredEvents)],
+        ['expiry: sessions with sockets left in the registry', String(expiry.sessionsWithSocketsLeft)],
+        ['instance heap: baseline / with sockets / after expiry (MB)', `${mb(memory.baselineHeap)} / ${mb(memory.withSocketsHeap)} / ${mb(memory.afterExpiryHeap)}`],
+        ['instance RSS: baseline / after expiry (MB)', `${mb(memory.baselineRss)} / ${mb(memory.afterExpiryRss)}`],
+        ['Redis memory: baseline / after expiry (MB)', `${mb(memory.redisBaseline)} / ${mb(memory.redisAfterExpiry)}`],
+      ],
+    );
+    return { options, loginsPerSecond, handshakesPerSecond, perSession, perSocket, chat, expiry, memory };
+  } finally {
+    for (const socket of sockets) socket?.close();
+    info.disconnect();
+    await server.stop();
+    await redis.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const summary = await runSocketsScale();
+  const out = join(here, 'results/sockets-scale.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(summary, null, 2));
+  console.log(`\nWrote ${out}`);
+  process.exit(0);
+}
