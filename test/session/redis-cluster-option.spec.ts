@@ -87,7 +87,7 @@ describe('a Cluster the module creates', () => {
     expect(connection.owned).toBe(true);
     const client = connection.client as Cluster;
     expect(client.isCluster).toBe(true);
-    expect(client.options).toMatchObject({ enableAutoPipelining: true, lazyConnect: true });
+    expect(client.options).toMatchObject({ enableAutoPipelining: false, lazyConnect: true });
     expect(client.options.redisOptions).toMatchObject({
       password: 'secret',
       commandTimeout: 500,
