@@ -8,6 +8,7 @@ import { ExpirySweeper } from './redis/expiry-sweeper.js';
 import { closeRedis, connectRedis, type RedisConnection } from './redis/redis-connection.js';
 import { RedisEventListener } from './redis/redis-event-listener.js';
 import { RedisKeys } from './redis/redis-keys.js';
+import { assertRedisPermissions, checkRedisPermissionsWhenReady } from './redis/redis-permissions.js';
 import { assertRedisReachable } from './redis/redis-reachability.js';
 import { RedisSessionRepository } from './redis/redis-session-repository.js';
 import { LOGGER_CONTEXT } from './session.constants.js';
@@ -25,6 +26,8 @@ export class SessionBackend implements OnModuleDestroy {
   readonly #listener?: RedisEventListener;
   /** The events of a repository given as the `store` option, forwarded to SessionEvents. */
   readonly #forwarded?: Subscription;
+  /** Calls off the permission check still waiting for Redis (without requireRedisAtStartup). */
+  #cancelPermissionCheck?: () => void;
 
   private constructor(
     private readonly options: ResolvedSessionOptions,
@@ -72,14 +75,23 @@ export class SessionBackend implements OnModuleDestroy {
   /** Creates the backend and waits (bounded) for its event subscriptions. */
   static async start(options: ResolvedSessionOptions, events: SessionEvents): Promise<SessionBackend> {
     const backend = new SessionBackend(options, events);
+    const permissionNeeds = { migrationPrefix: options.migrateFromExpressSession?.prefix };
     if (backend.#connection && options.requireRedisAtStartup) {
       try {
         await assertRedisReachable(backend.#connection.client, options.commandTimeoutMs);
+        await assertRedisPermissions(backend.repository as RedisSessionRepository, permissionNeeds);
       } catch (error) {
         // Nothing else is started yet; a client of our own would otherwise retry forever and hold the process open.
         if (backend.#connection.owned) backend.#connection.client.disconnect();
         throw error;
       }
+    }
+    let permissionsChecked: Promise<void> | undefined;
+    if (backend.#connection && !options.requireRedisAtStartup) {
+      // Within the wait below when Redis is up, so that the check's EVAL is done by the time the app serves.
+      const check = checkRedisPermissionsWhenReady(backend.repository as RedisSessionRepository, permissionNeeds);
+      backend.#cancelPermissionCheck = check.cancel;
+      permissionsChecked = check.checked;
     }
     if (backend.#listener) {
       // Redis may be down at start-up: the app still starts, and subscriptions complete when it is back.
@@ -87,7 +99,7 @@ export class SessionBackend implements OnModuleDestroy {
         new Logger(LOGGER_CONTEXT).warn(`Session event subscriptions pending: ${error instanceof Error ? error.message : String(error)}`);
       });
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([subscribed, new Promise((resolve) => (timer = setTimeout(resolve, options.commandTimeoutMs)))]);
+      await Promise.race([Promise.all([subscribed, permissionsChecked]), new Promise((resolve) => (timer = setTimeout(resolve, options.commandTimeoutMs)))]);
       clearTimeout(timer);
       backend.#sweeper!.start();
     }
@@ -95,6 +107,7 @@ export class SessionBackend implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.#cancelPermissionCheck?.();
     await this.#sweeper?.stop();
     await this.#listener?.stop();
     this.#forwarded?.unsubscribe();
