@@ -37,6 +37,7 @@ export default {
     '<rootDir>/test/websocket/idle-expiry.e2e.spec.ts',
     '<rootDir>/test/websocket/many-sockets.e2e.spec.ts',
     '<rootDir>/test/websocket/shutdown.e2e.spec.ts',
+    '<rootDir>/test/websocket/session-cache.e2e.spec.ts',
     '<rootDir>/test/account/session-registry.e2e.spec.ts',
     '<rootDir>/test/account/absolute-lifetime.e2e.spec.ts',
     '<rootDir>/test/account/maximum-sessions.e2e.spec.ts',

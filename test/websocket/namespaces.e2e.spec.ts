@@ -28,6 +28,13 @@ describe('Several gateways and namespaces on one server', () => {
       loads.set(id, (loads.get(id) ?? 0) + 1);
       return findById(id, options);
     }) as SessionRepository['findById'];
+    // ...and the socket session cache's loads (the first @Session() of a socket's session).
+    const feed = repository.changeFeed as unknown as { loadWatched: (id: string) => Promise<unknown> };
+    const loadWatched = feed.loadWatched;
+    feed.loadWatched = (id: string) => {
+      loads.set(id, (loads.get(id) ?? 0) + 1);
+      return loadWatched(id);
+    };
   });
 
   afterAll(() => closeAll(a, b));
@@ -50,6 +57,8 @@ describe('Several gateways and namespaces on one server', () => {
       expect(await loadsDuring(user.sessionId, () => socket.emitWithAck('echo', 2))).toBe(1);
       expect(await loadsDuring(user.sessionId, () => socket.emitWithAck('echo', 3))).toBe(0);
       expect(await loadsDuring(user.sessionId, async () => expect(await socket.emitWithAck('whoami')).toEqual({ sessionId: user.sessionId, userId: 'u1' }))).toBe(1);
+      // Then served from this instance's copy while nothing changed.
+      expect(await loadsDuring(user.sessionId, async () => expect(await socket.emitWithAck('whoami')).toEqual({ sessionId: user.sessionId, userId: 'u1' }))).toBe(0);
       socket.close();
     });
   }

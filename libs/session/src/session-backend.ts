@@ -62,6 +62,7 @@ export class SessionBackend implements OnModuleDestroy {
       touchIntervalMs: options.touchIntervalMs,
       maxSessionLifetimeSeconds: options.maxSessionLifetimeSeconds,
       maximumSessions: options.maximumSessions,
+      waitForReplicas: options.waitForReplicas,
     };
     this.#connection = connectRedis(options.redis, options.commandTimeoutMs);
     const isCluster = 'isCluster' in this.#connection.client && this.#connection.client.isCluster === true;

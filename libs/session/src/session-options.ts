@@ -3,7 +3,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { SessionOptionsError } from './core/errors.js';
 import { rejectUnknownOptions } from './core/unknown-options.js';
 import type { FlushMode } from './core/flush-mode.js';
-import type { MaximumSessions } from './core/http-session.js';
+import type { MaximumSessions, WaitForReplicas } from './core/http-session.js';
 import { SessionRepository } from './core/session-repository.js';
 import type { SaveMode } from './core/save-mode.js';
 import type { SessionSerializer } from './core/session-serializer.js';
@@ -86,6 +86,13 @@ export interface SessionModuleOptions {
   /** Milliseconds a session operation may wait for Redis before it fails (a request: with 503); default 2000. */
   commandTimeoutMs?: number;
   /**
+   * Every write acknowledged to the user (a save, an id change, a deletion) is followed by
+   * `WAIT replicas timeoutMs`, and fails (HTTP 503) when fewer replicas confirmed it in time, so
+   * that a failover does not lose it. Standalone Redis (Sentinel included) only; `timeoutMs` must be
+   * below `commandTimeoutMs`. Default: none (Redis' asynchronous replication).
+   */
+  waitForReplicas?: WaitForReplicas;
+  /**
    * Fail start-up (`app.init()` rejects within about `commandTimeoutMs`) when Redis does not answer.
    * Default false: the app starts, requests needing a session get 503s until Redis is back.
    */
@@ -139,6 +146,7 @@ export interface ResolvedSessionOptions {
   serializer: SessionSerializer;
   maxAttributeBytes: number;
   commandTimeoutMs: number;
+  waitForReplicas: WaitForReplicas | undefined;
   requireRedisAtStartup: boolean;
   sweepIntervalMs: number;
   configureKeyspaceNotifications: boolean;
@@ -151,7 +159,7 @@ export interface ResolvedSessionOptions {
 /** Every option name, so that a misspelt one is refused (the compiler keeps these lists complete). */
 const OPTION_NAMES: Record<keyof SessionModuleOptions, true> = {
   maxInactiveIntervalInSeconds: true, maxSessionLifetimeSeconds: true, maximumSessions: true, touchIntervalSeconds: true, redisNamespace: true, flushMode: true, saveMode: true, store: true,
-  redis: true, idResolver: true, cookie: true, headerName: true, serializer: true, maxAttributeBytes: true, commandTimeoutMs: true,
+  redis: true, idResolver: true, cookie: true, headerName: true, serializer: true, maxAttributeBytes: true, commandTimeoutMs: true, waitForReplicas: true,
   requireRedisAtStartup: true, sweepIntervalMs: true, configureKeyspaceNotifications: true, websocket: true, sessionFilter: true,
   expressSessionApi: true, migrateFromExpressSession: true,
 };
@@ -200,6 +208,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     fail('websocket.touchIntervalSeconds', `expected a positive number, got ${JSON.stringify(socketTouchIntervalSeconds)}`);
   }
   const redis = resolveRedisOption(options.redis ?? 'redis://127.0.0.1:6379', fail);
+  const commandTimeoutMs = integer('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, 1);
 
   return {
     maxInactiveIntervalInSeconds,
@@ -216,7 +225,8 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
     headerName,
     serializer: settings.serializer,
     maxAttributeBytes: settings.maxAttributeBytes,
-    commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, 1),
+    commandTimeoutMs,
+    waitForReplicas: resolveWaitForReplicas(options.waitForReplicas, options.store, redis, commandTimeoutMs, integer, fail),
     requireRedisAtStartup: oneOf('requireRedisAtStartup', options.requireRedisAtStartup ?? false, [true, false]),
     sweepIntervalMs: integer('sweepIntervalMs', options.sweepIntervalMs ?? 200, 10),
     sessionFilter: resolveSessionFilter(options.sessionFilter, fail),
@@ -230,6 +240,32 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Resol
       touchIntervalSeconds: socketTouchIntervalSeconds,
     },
   };
+}
+
+const WAIT_OPTION_NAMES: Record<keyof WaitForReplicas, true> = { replicas: true, timeoutMs: true };
+
+function resolveWaitForReplicas(
+  wait: unknown,
+  store: unknown,
+  redis: ResolvedSessionOptions['redis'],
+  commandTimeoutMs: number,
+  integer: (option: string, value: unknown, min: number) => number,
+  fail: (option: string, reason: string) => never,
+): WaitForReplicas | undefined {
+  if (wait === undefined) return undefined;
+  if (typeof wait !== 'object' || wait === null) return fail('waitForReplicas', `expected { replicas: number, timeoutMs: number }, got ${JSON.stringify(wait)}`);
+  rejectUnknownOptions(wait, WAIT_OPTION_NAMES, 'waitForReplicas.');
+  if (store !== undefined && store !== 'redis') fail('waitForReplicas', `waits for Redis replicas: it applies to the Redis store only, not to ${store === 'memory' ? 'store: "memory"' : 'a store of your own'}`);
+  // On a Cluster, WAIT would have to reach the connection that wrote to the slot's master, and a
+  // slot that moves in between makes it count a connection that never wrote: a silent "saved".
+  const isCluster = isRedisClusterConfig(redis) || (isRedisClient(redis) && 'isCluster' in redis && redis.isCluster === true);
+  if (isCluster) fail('waitForReplicas', 'is supported on a standalone Redis (Sentinel included), not on a Redis Cluster');
+  const { replicas, timeoutMs } = wait as WaitForReplicas;
+  integer('waitForReplicas.replicas', replicas, 1);
+  integer('waitForReplicas.timeoutMs', timeoutMs, 1);
+  // WAIT holds its connection until it answers: the operation's deadline must leave it room to.
+  if (timeoutMs >= commandTimeoutMs) fail('waitForReplicas.timeoutMs', `expected less than commandTimeoutMs (${commandTimeoutMs}), got ${timeoutMs}`);
+  return { replicas, timeoutMs };
 }
 
 const MIGRATION_OPTION_NAMES: Record<keyof MigrateFromExpressSessionOptions, true> = { cookieName: true, secrets: true, prefix: true };

@@ -12,6 +12,7 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleO
 import { SessionHandshakeInterceptor } from './websocket/session-handshake.interceptor.js';
 import { SessionIoAdapterCheck } from './websocket/session-io-adapter.check.js';
 import { SessionMessageInterceptor } from './websocket/session-message.interceptor.js';
+import { SocketSessionCache } from './websocket/socket-session-cache.js';
 import { WebSocketRegistryListener } from './websocket/websocket-registry.listener.js';
 
 /**
@@ -45,6 +46,7 @@ import { WebSocketRegistryListener } from './websocket/websocket-registry.listen
     SessionHttpBinding,
     EventEmitterBridge,
     WebSocketRegistryListener,
+    SocketSessionCache,
     SessionMessageInterceptor,
     SessionHandshakeInterceptor,
     SessionIoAdapterCheck,

@@ -25,6 +25,14 @@ export interface SessionSettings {
   maxSessionLifetimeSeconds?: number;
   /** At most this many sessions per principal, checked when a session gets its principal (default: no limit). */
   maximumSessions?: MaximumSessions;
+  /** Redis store only: every acknowledged write waits for this many replicas (default: none, asynchronous replication). */
+  waitForReplicas?: WaitForReplicas;
+}
+
+/** `WAIT replicas timeoutMs` after each write: a write fewer replicas confirmed in time fails instead of being acknowledged. */
+export interface WaitForReplicas {
+  replicas: number;
+  timeoutMs: number;
 }
 
 /** The per-user session limit: what happens to a login beyond `max` sessions. */

@@ -1,6 +1,30 @@
 import type { Observable } from 'rxjs';
 import type { HttpSession } from './http-session.js';
+import type { SessionData } from './session-data.js';
 import type { SessionEvent } from './session-events.js';
+
+/**
+ * A change a SessionChangeFeed tells: `changed` (the session was written), `renamed` (its id
+ * changed: both ids' copies are stale), `reset` (the feed lost or regained its source: every
+ * copy may be stale).
+ */
+export type SessionChange = { type: 'changed'; sessionId: string } | { type: 'renamed'; sessionId: string; oldId: string } | { type: 'reset' };
+
+/**
+ * What a store offers so that copies of its sessions can be kept without reloading them (the
+ * socket session cache): the sessions loaded through `loadWatched()` have every later change
+ * told, as long as `isLive`; the end of a session is told by the store's events as usual.
+ */
+export interface SessionChangeFeed {
+  /** False while changes may go untold (the subscription is down or being renewed): copies must not be used then. */
+  readonly isLive: boolean;
+  /** The stored state of a live session (undefined when there is none); its changes are told from now on. */
+  loadWatched(id: string): Promise<SessionData | undefined>;
+  /** A session object made from a stored state, as `findById()` makes it. */
+  restore<T extends Record<string, any>>(id: string, data: SessionData): HttpSession<T>;
+  /** Calls `listener` with every change, synchronously for the changes this process makes; returns how to stop. */
+  listen(listener: (change: SessionChange) => void): () => void;
+}
 
 /**
  * Where sessions live (Spring's `FindByIndexNameSessionRepository`). Injectable; the module binds
@@ -12,6 +36,14 @@ export abstract class SessionRepository {
    * SessionEvents (so sockets of a deleted session are closed). Override it to provide them.
    */
   get events(): Observable<SessionEvent> | undefined {
+    return undefined;
+  }
+
+  /**
+   * Change notifications for copies of sessions (the socket session cache), when the store has
+   * them; undefined (the default) makes every socket message load its session.
+   */
+  get changeFeed(): SessionChangeFeed | undefined {
     return undefined;
   }
 

@@ -15,6 +15,8 @@ export interface SubscriptionHandlers {
   onOwnMessage(message: string): void;
   /** A keyevent notification: a key (any key of the database) was deleted or expired. */
   onKeyEvent(event: 'del' | 'expired', key: string): void;
+  /** Our own channel's subscription is in place (true), or lost (false): messages published meanwhile are missed. */
+  onOwnChannel?(subscribed: boolean): void;
 }
 
 /**
@@ -74,9 +76,18 @@ export class EventSubscriptions {
     this.#others.push(own);
     own.on('error', () => undefined);
     own.on('message', (_channel: string, message: string) => this.handlers.onOwnMessage(message));
+    const subscribeOwn = () => own.subscribe(this.keys.eventChannel).then(() => this.handlers.onOwnChannel?.(true));
     const ownSubscribed = new Promise<void>((resolve) => {
-      own.on('ready', () => own.subscribe(this.keys.eventChannel).then(() => resolve(), (error: unknown) => this.warnSubscribeFailed(error)));
+      own.on('ready', () => subscribeOwn().then(() => resolve(), (error: unknown) => this.warnSubscribeFailed(error)));
     });
+    // ioredis moves the subscription to another node by itself when its node goes, silently: what is
+    // published in between is missed. So a lost node counts as a lost subscription until it is renewed.
+    own.on('-node', () => {
+      if (this.#stopped) return;
+      this.handlers.onOwnChannel?.(false);
+      subscribeOwn().catch((error: unknown) => this.warnSubscribeFailed(error));
+    });
+    own.on('close', () => this.handlers.onOwnChannel?.(false));
     own.connect().catch(() => undefined); // retried by the cluster's own strategy
 
     const db = 0; // a Cluster has database 0 only
@@ -128,10 +139,14 @@ export class EventSubscriptions {
   private subscribeOnEveryConnect(subscriber: Redis, db: number, ownChannel?: string): Promise<void> {
     const { del, expired } = this.keys.keyEventChannels(db);
     const channels = ownChannel === undefined ? [del, expired] : [del, expired, ownChannel];
+    if (ownChannel !== undefined) subscriber.on('close', () => this.handlers.onOwnChannel?.(false));
     return new Promise((resolve) => {
       subscriber.on('ready', () => {
         subscriber.subscribe(...channels).then(
-          () => resolve(),
+          () => {
+            if (ownChannel !== undefined) this.handlers.onOwnChannel?.(true);
+            resolve();
+          },
           (error: unknown) => this.warnSubscribeFailed(error),
         );
       });

@@ -41,6 +41,7 @@ export class RedisEventListener {
     this.#subscriptions = new EventSubscriptions(repository.client, repository.keys, configureNotifications, {
       onOwnMessage: (message) => this.onOwnMessage(message),
       onKeyEvent: (event, key) => this.onKeyEvent(event, key),
+      onOwnChannel: (subscribed) => repository.changes.setLive(subscribed && !this.#stopped),
     });
   }
 
@@ -51,6 +52,7 @@ export class RedisEventListener {
 
   stop(): void {
     this.#stopped = true;
+    this.repository.changes.setLive(false);
     for (const timer of this.#awaitingAnnouncement.values()) clearTimeout(timer);
     this.#awaitingAnnouncement.clear();
     this.#subscriptions.stop();
@@ -59,10 +61,15 @@ export class RedisEventListener {
   private onOwnMessage(message: string): void {
     const decoded = decodeEventMessage(message);
     if (!decoded || !isValidSessionId(decoded.id)) return;
+    if (decoded.type === 'changed') {
+      this.repository.changes.tell({ type: 'changed', sessionId: decoded.id });
+      return;
+    }
     if (decoded.type === 'renamed') {
       if (!isValidSessionId(decoded.oldId)) return;
       this.#movedAway.add(decoded.oldId);
       this.cancelFallback(decoded.oldId);
+      this.repository.changes.tell({ type: 'renamed', sessionId: decoded.id, oldId: decoded.oldId });
       return;
     }
     this.report({ type: decoded.type, sessionId: decoded.id, principalName: this.repository.principalOf(decoded.storedPrincipal) });

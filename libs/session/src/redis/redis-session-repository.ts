@@ -1,7 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { BaseSessionRepository } from '../core/base-session-repository.js';
 import { SessionLimitExceededError, SessionStoreUnavailableError } from '../core/errors.js';
-import type { HttpSession, MaximumSessions, SessionSettings } from '../core/http-session.js';
+import type { HttpSession, MaximumSessions, SessionSettings, WaitForReplicas } from '../core/http-session.js';
+import type { SessionChangeFeed } from '../core/session-repository.js';
 import { PRINCIPAL_NAME_INDEX_NAME } from '../core/principal.js';
 import { isLive, isTouchDue, sessionDeadline, type SessionData, type SessionDelta, type SessionMetadata } from '../core/session-data.js';
 import { isValidSessionId } from '../core/session-id.js';
@@ -9,7 +10,8 @@ import { DEFAULT_COMMAND_TIMEOUT_MS } from '../session.constants.js';
 import { ThrottledLogger } from '../throttled-logger.js';
 import { withDeadline } from './command-deadline.js';
 import type { RedisKeys } from './redis-keys.js';
-import { encodeEventMessage, encodeRenameMessage } from './session-event-message.js';
+import { RedisChangeFeed } from './redis-change-feed.js';
+import { encodeChangedMessage, encodeEventMessage, encodeRenameMessage } from './session-event-message.js';
 import { SessionScripts } from './session-scripts.js';
 
 const ATTRIBUTE_PREFIX = 'sessionAttr:';
@@ -28,7 +30,14 @@ export class RedisSessionRepository extends BaseSessionRepository {
   readonly scripts: SessionScripts;
   /** A Cluster cannot rename across slots: there, a changed id is copied, then the old key deleted. */
   readonly #isCluster: boolean;
+  /** waitForReplicas (standalone only: the options refuse it on a Cluster). */
+  readonly #wait: WaitForReplicas | undefined;
   readonly #touchFailures = new ThrottledLogger();
+  /** @internal Told by the event listener (and by this repository's own writes); read by the socket session cache. */
+  readonly changes = new RedisChangeFeed(
+    (id) => this.loadWatched(id),
+    (id, data) => this.restore(id, data),
+  );
 
   constructor(
     readonly client: Redis | Cluster,
@@ -41,6 +50,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
     super(settings, maxInactiveIntervalInSeconds);
     this.scripts = new SessionScripts(client);
     this.#isCluster = 'isCluster' in client && client.isCluster === true;
+    this.#wait = settings.waitForReplicas;
   }
 
   /**
@@ -55,6 +65,8 @@ export class RedisSessionRepository extends BaseSessionRepository {
       const data = parseHash(hash);
       const now = Date.now();
       if (!data || !isLive(data, now, this.settings.maxSessionLifetimeSeconds)) return undefined;
+      // Never waits for replicas: a touch is acknowledged to no one, and one lost in a failover only
+      // moves the idle deadline back to the previous touch.
       if (options.touch !== false && isTouchDue(data, now, this.settings.touchIntervalMs ?? 0)) {
         this.scripts.touch(key, now, this.lifetimeMs).catch((error: unknown) => this.reportTouchFailure(error));
         data.lastAccessedTime = now;
@@ -64,13 +76,43 @@ export class RedisSessionRepository extends BaseSessionRepository {
     }, storeUnavailable);
   }
 
+  override get changeFeed(): SessionChangeFeed {
+    return this.changes;
+  }
+
+  /** Tells this instance's copies at once, before the caller goes on: the event of the change arrives later. */
+  override save(session: HttpSession<any>): Promise<boolean> {
+    const storedId = session.storedId;
+    const told = () => this.changes.changedHere(storedId, session.storedId);
+    return super.save(session).then(
+      (saved) => {
+        told();
+        return saved;
+      },
+      (error: unknown) => {
+        told();
+        throw error;
+      },
+    );
+  }
+
+  /** The socket session cache's load (LOAD_WATCHED): the stored state of a live session, whose changes are published from now on. */
+  private loadWatched(id: string): Promise<SessionData | undefined> {
+    if (!isValidSessionId(id)) return Promise.resolve(undefined);
+    return withDeadline(this.scripts.loadWatched(this.keys.session(id)), this.commandTimeoutMs).then((hash) => {
+      const data = parseHash(hash);
+      return data && isLive(data, Date.now(), this.settings.maxSessionLifetimeSeconds) ? data : undefined;
+    }, storeUnavailable);
+  }
+
   protected write(session: HttpSession<any>): Promise<boolean> {
     const delta = session.delta();
     if (delta.storedId === undefined || delta.id !== delta.storedId || delta.intervalChanged || delta.principalChange || delta.metadata) {
       return this.writeWithIndexes(session, delta);
     }
     // The usual save, attributes only: one script, no index to keep, no async step.
-    return withDeadline(this.scripts.update(attributeFields(delta, [this.keys.session(delta.id)])), this.commandTimeoutMs).then((result) => {
+    const updated = this.scripts.update(attributeFields(delta, [this.keys.session(delta.id), this.keys.eventChannel, encodeChangedMessage(delta.id)]));
+    return withDeadline(this.#wait ? updated.then((result) => (result === 0 ? result : this.replicated(result))) : updated, this.commandTimeoutMs).then((result) => {
       if (result === 0) {
         session.markGone();
         return false;
@@ -100,6 +142,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
       return false;
     }
     if (login !== undefined) await this.enforceLimit(session, login, delta, limit!);
+    if (this.#wait) await this.withinDeadline(this.replicated(true));
     session.markSaved(delta);
     return true;
   }
@@ -163,11 +206,26 @@ export class RedisSessionRepository extends BaseSessionRepository {
 
   async deleteById(id: string): Promise<void> {
     if (!isValidSessionId(id)) return;
+    this.changes.changedHere(id); // this instance's copy goes now and once deleted (before the caller goes on), not when the event arrives
     const storedPrincipal = await this.withinDeadline(
       this.scripts.delete(this.keys.session(id), this.keys.eventChannel, encodeEventMessage('deleted', id), PRINCIPAL_FIELD),
-    );
+    ).finally(() => this.changes.changedHere(id));
     if (storedPrincipal === null) return;
     await this.withinDeadline(this.unfile(id, this.principalOf(storedPrincipal)));
+    if (this.#wait) await this.withinDeadline(this.replicated(true));
+  }
+
+  /**
+   * waitForReplicas: `result` once enough replicas have every write this connection made so far
+   * (one connection, so the session's writes are among them); an error (a 503) when fewer confirm
+   * in time. Sent after the write's reply, not pipelined with it: ioredis resends a script as EVAL
+   * when the server answers NOSCRIPT (its script cache flushed), after a WAIT sent beside it.
+   */
+  private async replicated<R>(result: R): Promise<R> {
+    const { replicas, timeoutMs } = this.#wait!;
+    const confirmed = await (this.client as Redis).wait(replicas, timeoutMs);
+    if (confirmed < replicas) throw new Error(`${confirmed} of ${replicas} replica(s) confirmed the write within ${timeoutMs} ms (waitForReplicas)`);
+    return result;
   }
 
   async findByPrincipalName(principalName: string): Promise<HttpSession[]> {
@@ -222,7 +280,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
     const head = [
       mode,
       this.keys.eventChannel,
-      mode === 'new' ? encodeEventMessage('created', delta.id, principal) : '',
+      modeEventPayload(mode, delta, principal),
       interval === '0' ? encodeEventMessage('expired', delta.id, principal) : '',
       interval,
       delta.creationTime,
@@ -342,6 +400,13 @@ export class RedisSessionRepository extends BaseSessionRepository {
   withinDeadline<R>(operation: Promise<R>): Promise<R> {
     return withDeadline(operation, this.commandTimeoutMs).catch(storeUnavailable);
   }
+}
+
+/** The event SAVE publishes for its mode: created ('new'); changed ('update') and renamed ('rename') when the session is watched. */
+function modeEventPayload(mode: string, delta: SessionDelta, principal: string): string {
+  if (mode === 'new') return encodeEventMessage('created', delta.id, principal);
+  if (mode === 'update') return encodeChangedMessage(delta.id);
+  return mode === 'rename' ? encodeRenameMessage(delta.storedId!, delta.id) : '';
 }
 
 /** A Redis error (or a missed deadline, already one) as SessionStoreUnavailableError. */

@@ -1,6 +1,13 @@
 import type { Cluster, Redis } from 'ioredis';
 
 /**
+ * The hash field (beside Spring's, which Spring's reader ignores, and never read as an attribute)
+ * that marks a session whose copy an instance keeps for its sockets: the save scripts then publish
+ * its changes. Set by LOAD_WATCHED, gone with the session.
+ */
+export const WATCHED_FIELD = 'watchedBySockets';
+
+/**
  * The Lua scripts that keep each session operation to one round trip and atomic. Each touches the
  * keys of one session only (one Cluster slot). Times come from the caller (epoch ms), as Spring.
  */
@@ -34,7 +41,8 @@ return 1
  * Writes a session's delta. KEYS[1] the session's key; KEYS[2] (mode 'rename') its old key.
  * Mode 'copy' writes a whole session under a new id as 'new' does, but announces no creation
  * (Cluster changeId, where the old key is in another slot).
- * ARGV: mode ('new'|'copy'|'update'|'rename'), event channel, created-event payload, expired-event payload,
+ * ARGV: mode ('new'|'copy'|'update'|'rename'), event channel, the mode's event payload (created for
+ * 'new'; changed for 'update' and renamed for 'rename', published only when the session is watched), expired-event payload,
  * interval ('' = unchanged), creationTime, lastAccessedTime, now, absolute lifetime in ms ('' for none),
  * n, then n field/value pairs, then fields to delete. A new interval sets the key's TTL to the earlier
  * of the idle and the absolute deadline.
@@ -82,21 +90,43 @@ if ARGV[5] ~= '' then
   end
   if ttl then redis.call('PEXPIRE', key, ttl) else redis.call('PERSIST', key) end
 end
-if mode == 'new' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+if mode == 'new' then
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+elseif mode ~= 'copy' and redis.call('HGET', key, '${WATCHED_FIELD}') then
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+end
 return 1
 `;
 
 /**
  * The common save, a plain change of attributes (SAVE's 'update' without a new interval), with
- * the fewest arguments: KEYS[1] session; ARGV n, then n field/value pairs, then fields to delete.
+ * the fewest arguments: KEYS[1] session; ARGV event channel, changed-event payload, n, then n
+ * field/value pairs, then fields to delete. The change is published only for a watched session
+ * (one HGET, a command the library already needs: sessions without sockets cost no message).
  * Returns 1 when written, 0 when the session is gone (nothing written: no resurrection).
  */
 const UPDATE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local n = tonumber(ARGV[1])
-if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 2, 1 + 2 * n)) end
-if #ARGV > 1 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 2 + 2 * n)) end
+local n = tonumber(ARGV[3])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 4, 3 + 2 * n)) end
+if #ARGV > 3 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 4 + 2 * n)) end
+if redis.call('HGET', KEYS[1], '${WATCHED_FIELD}') then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return 1
+`;
+
+/**
+ * KEYS[1] session. The session's hash (as HGETALL, empty when gone), marked watched on the way
+ * (the mark is written once: later loads only read), so that every change after this load is
+ * published: one script, so that no change falls between the load and the mark.
+ */
+const LOAD_WATCHED = `
+local hash = redis.call('HGETALL', KEYS[1])
+if #hash == 0 then return hash end
+for i = 1, #hash, 2 do
+  if hash[i] == '${WATCHED_FIELD}' then return hash end
+end
+redis.call('HSET', KEYS[1], '${WATCHED_FIELD}', '1')
+return hash
 `;
 
 /**
@@ -206,6 +236,7 @@ const touch = new LuaScript(TOUCH, 1);
 const save = new LuaScript(SAVE, 1);
 const rename = new LuaScript(SAVE, 2);
 const update = new LuaScript(UPDATE, 1);
+const loadWatched = new LuaScript(LOAD_WATCHED, 1);
 const remove = new LuaScript(DELETE, 1);
 const claimDue = new LuaScript(CLAIM_DUE, 1);
 const forget = new LuaScript(FORGET, 2);
@@ -234,6 +265,14 @@ export class SessionScripts {
   /** `keyAndFields`: the session's key, then UPDATE's ARGV (made in one array: this is every write's path). */
   update(keyAndFields: (string | number)[]): Promise<number> {
     return update.run(this.client, keyAndFields);
+  }
+
+  /** The session's hash as HGETALL gives it (empty when gone), the session now watched. */
+  async loadWatched(key: string): Promise<Record<string, string>> {
+    const pairs = await loadWatched.run<string[]>(this.client, [key]);
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < pairs.length; i += 2) hash[pairs[i]] = pairs[i + 1];
+    return hash;
   }
 
   delete(key: string, channel: string, payloadPrefix: string, principalField: string): Promise<string | null> {

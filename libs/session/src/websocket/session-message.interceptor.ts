@@ -8,6 +8,7 @@ import type { ResolvedSessionOptions } from '../session-options.js';
 import { ThrottledLogger } from '../throttled-logger.js';
 import { sessionReadingMessages } from './session-reading-messages.js';
 import { SessionToucher } from './session-toucher.js';
+import { SocketSessionCache } from './socket-session-cache.js';
 import { MessageSession, runWithMessageSession, SESSION_ENDED_MESSAGE } from './socket-session.js';
 import { WebSocketRegistryListener } from './websocket-registry.listener.js';
 
@@ -29,6 +30,7 @@ export class SessionMessageInterceptor {
     @Inject(SESSION_OPTIONS) options: ResolvedSessionOptions,
     private readonly repository: SessionRepository,
     private readonly registry: WebSocketRegistryListener,
+    private readonly cache: SocketSessionCache,
   ) {
     this.#toucher = new SessionToucher(repository, options.websocket.touchIntervalSeconds * 1000);
   }
@@ -51,7 +53,7 @@ export class SessionMessageInterceptor {
         : {
             ...handler,
             callback: (data: unknown, ack: unknown) => {
-              const messageSession = new MessageSession(socket, socket.data?.sessionId, this.repository);
+              const messageSession = new MessageSession(socket, socket.data?.sessionId, this.repository, this.cache);
               return runWithMessageSession(messageSession, () => this.handleInContext(messageSession, handler.callback(data, ack)));
             },
           },

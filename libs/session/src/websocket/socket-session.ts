@@ -5,6 +5,7 @@ import type { Socket } from 'socket.io';
 import { SessionStoreUnavailableError } from '../core/errors.js';
 import type { HttpSession } from '../core/http-session.js';
 import type { SessionRepository } from '../core/session-repository.js';
+import type { SocketSessionCache } from './socket-session-cache.js';
 
 /** The session side of one inbound socket message: loaded on demand, saved when the handler is done. */
 export class MessageSession {
@@ -18,33 +19,52 @@ export class MessageSession {
     readonly socket: Socket,
     readonly sessionId: string | undefined,
     private readonly repository: SessionRepository,
+    private readonly cache: SocketSessionCache,
   ) {}
 
-  /** The session as it is now in the store (so changes made over HTTP are visible). */
+  /** The session as it is now in the store (so changes made over HTTP are visible), from this instance's copy while nothing changed. */
   load(): Promise<HttpSession<any> | undefined> {
-    this.#loading ??= this.sessionId === undefined ? Promise.resolve(undefined) : this.fetch(this.sessionId);
+    this.#loading ??= this.#loaded ? Promise.resolve(this.#loaded) : this.sessionId === undefined ? Promise.resolve(undefined) : this.fetch(this.sessionId);
     return this.#loading;
+  }
+
+  /**
+   * The session at once, from this instance's copy, when one may be served and nothing was loaded
+   * yet; undefined otherwise (then `load()`). No promise: this is a chat message's usual path.
+   */
+  loadNow(): HttpSession<any> | undefined {
+    if (this.#loading !== undefined || this.#loaded !== undefined || this.sessionId === undefined) return undefined;
+    const session = this.cache.peek(this.sessionId);
+    if (!session) return undefined;
+    session.bindTo(this.repository);
+    this.#loaded = session;
+    return session;
   }
 
   /** True when commit() has nothing to do: the session was not loaded (or not yet), or nothing of it changed. */
   get isClean(): boolean {
     const session = this.#loaded;
-    if (this.#loading === undefined || session === null) return true;
+    if (session === null || (this.#loading === undefined && session === undefined)) return true;
     return session !== undefined && (session.isInvalidated || (!session.hasChanges() && !session.hasPendingWrites));
   }
 
   /** Saves what the handler changed; a session that ended meanwhile is not revived. */
   async commit(): Promise<void> {
-    const session = await this.#loading?.catch(() => undefined);
+    const session = this.#loaded || (await this.#loading?.catch(() => undefined));
     if (!session || session.isInvalidated) return;
     await session.flushed();
-    if (session.hasChanges()) await session.save();
+    if (!session.hasChanges()) return;
+    try {
+      await session.save();
+    } finally {
+      this.cache.drop(this.sessionId!); // the store tells its changes too; this one is ours, whatever the store
+    }
   }
 
   private async fetch(id: string): Promise<HttpSession<any> | undefined> {
     // No touch here: every inbound event already passed the throttled toucher, so a handler that
     // reads the session on each message costs a read, not a write.
-    const session = await this.repository.findById(id, { touch: false });
+    const session = await this.cache.load(id);
     if (!session) this.sessionEnded = true;
     session?.bindTo(this.repository);
     this.#loaded = session ?? null;
@@ -67,12 +87,16 @@ export function currentMessageSession(): MessageSession | undefined {
   return currentMessage.getStore();
 }
 
-/** `@Session()` in a gateway handler. */
-export async function resolveSocketSession(_context: ExecutionContext, options: { create?: boolean } = {}): Promise<HttpSession<any> | undefined> {
+/** `@Session()` in a gateway handler: at once when this instance's copy serves it (a live session), else once loaded. */
+export function resolveSocketSession(_context: ExecutionContext, options: { create?: boolean } = {}): HttpSession<any> | Promise<HttpSession<any> | undefined> {
   const messageSession = currentMessageSession();
   if (!messageSession) {
     throw new WsException('@Session() in a gateway needs the session adapter: app.useWebSocketAdapter(new SessionIoAdapter(app))');
   }
+  return messageSession.loadNow() ?? loadSocketSession(messageSession, options);
+}
+
+async function loadSocketSession(messageSession: MessageSession, options: { create?: boolean }): Promise<HttpSession<any> | undefined> {
   let session: HttpSession<any> | undefined;
   try {
     session = await messageSession.load();

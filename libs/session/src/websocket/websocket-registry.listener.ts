@@ -25,6 +25,7 @@ export function sessionRoom(sessionId: string): string {
 export class WebSocketRegistryListener implements OnModuleInit, OnModuleDestroy {
   readonly #logger = new Logger(LOGGER_CONTEXT);
   readonly #socketsBySession = new Map<string, Set<Socket>>();
+  readonly #leftListeners = new Set<(sessionId: string) => void>();
   #subscription: Subscription | undefined;
 
   constructor(private readonly events: SessionEvents) {}
@@ -51,6 +52,15 @@ export class WebSocketRegistryListener implements OnModuleInit, OnModuleDestroy 
     return this.#socketsBySession.get(sessionId) ?? new Set();
   }
 
+  /**
+   * Calls `listener` each time a session has no socket left on this instance: its last one
+   * disconnected, or they were closed because the session ended (after they are closed).
+   */
+  onSessionLeft(listener: (sessionId: string) => void): () => void {
+    this.#leftListeners.add(listener);
+    return () => this.#leftListeners.delete(listener);
+  }
+
   /** Number of sessions with sockets on this instance. */
   get sessionCount(): number {
     return this.#socketsBySession.size;
@@ -66,6 +76,7 @@ export class WebSocketRegistryListener implements OnModuleInit, OnModuleDestroy 
     this.#socketsBySession.delete(sessionId);
     for (const socket of sockets ?? []) this.closeSocket(socket, reason);
     if (also !== undefined && !sockets?.has(also)) this.closeSocket(also, reason);
+    this.left(sessionId);
   }
 
   /** Tells one socket its session ended (`session:destroyed`), then disconnects it. */
@@ -83,7 +94,14 @@ export class WebSocketRegistryListener implements OnModuleInit, OnModuleDestroy 
     const sockets = this.#socketsBySession.get(sessionId);
     if (!sockets) return;
     sockets.delete(socket);
-    if (sockets.size === 0) this.#socketsBySession.delete(sessionId);
+    if (sockets.size === 0) {
+      this.#socketsBySession.delete(sessionId);
+      this.left(sessionId);
+    }
+  }
+
+  private left(sessionId: string): void {
+    for (const listener of this.#leftListeners) listener(sessionId);
   }
 
   private onSessionEvent(event: SessionEvent): void {
