@@ -11,4 +11,7 @@ export default {
   globalSetup: '<rootDir>/test/harness/global-setup.js',
   globalTeardown: '<rootDir>/test/harness/global-teardown.js',
   testTimeout: 30000,
+  // A worker that grew past this after a suite is replaced: suites' modules pile up in a worker's
+  // heap, and the pauses of a large heap's collection would land in the next suites' time bounds.
+  workerIdleMemoryLimit: '1GB',
 };
