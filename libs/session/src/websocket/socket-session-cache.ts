@@ -87,21 +87,12 @@ export class SocketSessionCache implements OnModuleInit, OnModuleDestroy {
   load(id: string): Promise<HttpSession<any> | undefined> {
     const feed = this.#feed;
     if (!feed?.isLive) return this.repository.findById(id, { touch: false });
-    const entry = this.#entries.get(id);
-    if (entry?.state) {
-      const session = this.served(feed, id, entry.state, entry.loadedAt);
-      if (session) return Promise.resolve(session);
-      this.#entries.delete(id);
-    } else if (entry?.loading) {
-      // Concurrent messages of a session share one load.
-      return entry.loading.then((state) => state && feed.restore(id, copyOf(state)));
-    }
+    const served = this.peek(id);
+    if (served) return Promise.resolve(served);
+    // Concurrent messages of a session share one load.
+    const loading = this.#entries.get(id)?.loading;
+    if (loading) return loading.then((state) => state && feed.restore(id, copyOf(state)));
     return this.fill(feed, id);
-  }
-
-  /** A write of this instance's gateway: the copy is stale. */
-  drop(id: string): void {
-    this.#entries.delete(id);
   }
 
   private fill(feed: SessionChangeFeed, id: string): Promise<HttpSession<any> | undefined> {

@@ -53,12 +53,8 @@ export class MessageSession {
     const session = this.#loaded || (await this.#loading?.catch(() => undefined));
     if (!session || session.isInvalidated) return;
     await session.flushed();
-    if (!session.hasChanges()) return;
-    try {
-      await session.save();
-    } finally {
-      this.cache.drop(this.sessionId!); // the store tells its changes too; this one is ours, whatever the store
-    }
+    // The store's change feed drops this instance's copy before save() settles (SessionChangeFeed.listen).
+    if (session.hasChanges()) await session.save();
   }
 
   private async fetch(id: string): Promise<HttpSession<any> | undefined> {
