@@ -5,7 +5,7 @@ import type { SessionEvents } from './core/session-events.js';
 import { SessionRepository } from './core/session-repository.js';
 import { InMemorySessionRepository } from './memory/in-memory-session-repository.js';
 import { ExpirySweeper } from './redis/expiry-sweeper.js';
-import { closeRedis, connectRedis, type RedisConnection } from './redis/redis-connection.js';
+import { closeRedis, connectRedis, isClusterClient, type RedisConnection } from './redis/redis-connection.js';
 import { RedisEventListener } from './redis/redis-event-listener.js';
 import { RedisKeys } from './redis/redis-keys.js';
 import { assertRedisPermissions, checkRedisPermissionsWhenReady } from './redis/redis-permissions.js';
@@ -65,7 +65,7 @@ export class SessionBackend implements OnModuleDestroy {
       waitForReplicas: options.waitForReplicas,
     };
     this.#connection = connectRedis(options.redis, options.commandTimeoutMs);
-    const isCluster = 'isCluster' in this.#connection.client && this.#connection.client.isCluster === true;
+    const isCluster = isClusterClient(this.#connection.client);
     const keys = new RedisKeys(options.redisNamespace, isCluster ? 16 : 1);
     const repository = new RedisSessionRepository(this.#connection.client, keys, settings, options.maxInactiveIntervalInSeconds, options.commandTimeoutMs);
     this.repository = repository;

@@ -9,7 +9,7 @@ import type { SaveMode } from './core/save-mode.js';
 import type { SessionSerializer } from './core/session-serializer.js';
 import { resolveSessionSettings } from './core/session-settings-options.js';
 import { isRedisClusterConfig, isRedisClusterUrl, parseRedisClusterUrl, type RedisClusterConfig } from './redis/redis-cluster-config.js';
-import { isRedisClient } from './redis/redis-connection.js';
+import { isClusterClient, isRedisClient } from './redis/redis-connection.js';
 import { CookieSessionIdResolver } from './http/cookie-session-id-resolver.js';
 import { HeaderSessionIdResolver } from './http/header-session-id-resolver.js';
 import { isCookieName, resolveCookieOptions, type ResolvedCookieOptions, type SessionCookieOptions } from './http/session-cookie-options.js';
@@ -258,7 +258,7 @@ function resolveWaitForReplicas(
   if (store !== undefined && store !== 'redis') fail('waitForReplicas', `waits for Redis replicas: it applies to the Redis store only, not to ${store === 'memory' ? 'store: "memory"' : 'a store of your own'}`);
   // On a Cluster, WAIT would have to reach the connection that wrote to the slot's master, and a
   // slot that moves in between makes it count a connection that never wrote: a silent "saved".
-  const isCluster = isRedisClusterConfig(redis) || (isRedisClient(redis) && 'isCluster' in redis && redis.isCluster === true);
+  const isCluster = isRedisClusterConfig(redis) || (isRedisClient(redis) && isClusterClient(redis));
   if (isCluster) fail('waitForReplicas', 'is supported on a standalone Redis (Sentinel included), not on a Redis Cluster');
   const { replicas, timeoutMs } = wait as WaitForReplicas;
   integer('waitForReplicas.replicas', replicas, 1);

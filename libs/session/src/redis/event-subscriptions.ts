@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { LOGGER_CONTEXT } from '../session.constants.js';
 import { evictionWarning } from './eviction-policy.js';
-import { DISCONNECT_TIMEOUT_MS, type UndocumentedOptions } from './redis-connection.js';
+import { DISCONNECT_TIMEOUT_MS, isClusterClient, type UndocumentedOptions } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
 /** Flags we need: E (keyevent channels), g (generic: del), x (expired). */
@@ -47,7 +47,7 @@ export class EventSubscriptions {
 
   /** Resolves once the subscriptions are first in place; they are renewed after every reconnect. */
   start(): Promise<void> {
-    if ('isCluster' in this.client && this.client.isCluster) return this.startOnCluster(this.client as Cluster);
+    if (isClusterClient(this.client)) return this.startOnCluster(this.client);
     const node = this.client as Redis;
     this.#detach.push(this.keepNotificationsOn(node));
     const subscriber = this.subscriberBeside(node);

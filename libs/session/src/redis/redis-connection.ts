@@ -27,6 +27,11 @@ export function isRedisClient(value: unknown): value is Redis | Cluster {
   return typeof value === 'object' && value !== null && typeof (value as Redis).defineCommand === 'function' && typeof (value as Redis).duplicate === 'function';
 }
 
+/** Whether a client is a Cluster (ioredis' own flag; a standalone or Sentinel client has none). */
+export function isClusterClient(client: Redis | Cluster): client is Cluster {
+  return 'isCluster' in client && client.isCluster === true;
+}
+
 /** Reconnect quickly, then settle at one attempt a second, forever. */
 const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 1000);
 

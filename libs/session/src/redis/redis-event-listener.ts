@@ -3,6 +3,7 @@ import { isValidSessionId } from '../core/session-id.js';
 import { announceSessionEnd } from './announce-session-end.js';
 import { EventSubscriptions } from './event-subscriptions.js';
 import { RecentIds } from './recent-ids.js';
+import { isClusterClient } from './redis-connection.js';
 import { decodeEventMessage } from './session-event-message.js';
 import type { RedisSessionRepository } from './redis-session-repository.js';
 
@@ -37,7 +38,7 @@ export class RedisEventListener {
     private readonly events: SessionEvents,
     configureNotifications: boolean,
   ) {
-    this.#isCluster = 'isCluster' in repository.client && repository.client.isCluster === true;
+    this.#isCluster = isClusterClient(repository.client);
     this.#subscriptions = new EventSubscriptions(repository.client, repository.keys, configureNotifications, {
       onOwnMessage: (message) => this.onOwnMessage(message),
       onKeyEvent: (event, key) => this.onKeyEvent(event, key),

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { LOGGER_CONTEXT } from '../session.constants.js';
 import { withDeadline } from './command-deadline.js';
+import { isClusterClient } from './redis-connection.js';
 import { redisAddress } from './redis-reachability.js';
 import type { RedisSessionRepository } from './redis-session-repository.js';
 
@@ -46,7 +47,7 @@ return refused
  */
 function checksFor(repository: RedisSessionRepository, needs: PermissionNeeds): Check[] {
   const { keys } = repository;
-  const cluster = isCluster(repository.client);
+  const cluster = isClusterClient(repository.client);
   const db = cluster ? 0 : ((repository.client as Redis).options.db ?? 0);
   const session = keys.session('x');
   const shard = keys.expirations(0);
@@ -162,12 +163,8 @@ function problemWith(repository: RedisSessionRepository, needs: PermissionNeeds,
 }
 
 function usernameOf(client: Redis | Cluster): string {
-  const options = isCluster(client) ? (client as Cluster).options.redisOptions : (client as Redis).options;
+  const options = isClusterClient(client) ? client.options.redisOptions : client.options;
   return options?.username || 'default';
-}
-
-function isCluster(client: Redis | Cluster): boolean {
-  return 'isCluster' in client && client.isCluster === true;
 }
 
 /** A literal name as an ACL key or channel pattern (glob-style). */

@@ -1,8 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
+import { isClusterClient } from './redis-connection.js';
 
 /** Where a client connects, for messages: host:port (or socket path), never its credentials. */
 export function redisAddress(client: Redis | Cluster): string {
-  if ('isCluster' in client && client.isCluster) {
+  if (isClusterClient(client)) {
     // ioredis keeps the seed nodes in a private field.
     const nodes = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
     return `cluster ${nodes.map((node: unknown) => (typeof node === 'object' && node !== null ? `${(node as { host?: string }).host ?? '127.0.0.1'}:${(node as { port?: number }).port ?? 6379}` : String(node))).join(',')}`;

@@ -9,6 +9,7 @@ import { isValidSessionId } from '../core/session-id.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from '../session.constants.js';
 import { ThrottledLogger } from '../throttled-logger.js';
 import { withDeadline } from './command-deadline.js';
+import { isClusterClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import { RedisChangeFeed } from './redis-change-feed.js';
 import { encodeChangedMessage, encodeEventMessage, encodeRenameMessage } from './session-event-message.js';
@@ -49,7 +50,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
   ) {
     super(settings, maxInactiveIntervalInSeconds);
     this.scripts = new SessionScripts(client);
-    this.#isCluster = 'isCluster' in client && client.isCluster === true;
+    this.#isCluster = isClusterClient(client);
     this.#wait = settings.waitForReplicas;
   }
 
