@@ -12,14 +12,10 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { EnableRedisHttpSession, Session, SessionEvents, SessionIoAdapter, WebSocketRegistryListener } from 'nestjs-redis-session';
+import { decorateMethod } from './decorate.js';
 
 const [port, redisUrl] = process.argv.slice(2);
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc');
-
-function decorateMethod(target, method, decorators, parameters = []) {
-  for (const [index, parameter] of parameters.entries()) parameter(target.prototype, method, index);
-  Reflect.decorate(decorators, target.prototype, method, Object.getOwnPropertyDescriptor(target.prototype, method));
-}
 
 class ChatGateway {
   chat(data) {

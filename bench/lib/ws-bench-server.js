@@ -15,16 +15,12 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { EnableRedisHttpSession, Session, SessionIoAdapter } from 'nestjs-redis-session';
+import { decorateMethod } from './decorate.js';
 
 const VARIANTS = ['bare', 'raw', 'session'];
 const [variant, port, redisUrl] = process.argv.slice(2);
 if (!VARIANTS.includes(variant)) throw new Error(`unknown variant "${variant}": ${VARIANTS.join(', ')}`);
 const withModule = variant !== 'bare';
-
-function decorateMethod(target, method, decorators, parameters = []) {
-  for (const [index, parameter] of parameters.entries()) parameter(target.prototype, method, index);
-  Reflect.decorate(decorators, target.prototype, method, Object.getOwnPropertyDescriptor(target.prototype, method));
-}
 
 class EchoGateway {
   echo(data) {
