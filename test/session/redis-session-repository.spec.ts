@@ -152,6 +152,32 @@ describe('RedisSessionRepository on the shared server', () => {
       expect(await inspector.hget(key, 'maxInactiveInterval')).toBe('120');
     });
 
+    it('a new interval counts from the last access, not from the save, in the key and the deadline index alike', async () => {
+      // A socket message's save between throttled touches: the session was loaded without a touch.
+      const { repo, keys } = repository(redis, { interval: 60 });
+      const session = await stored(repo, { a: 1 });
+      const key = keys.session(session.id);
+      await sleep(600);
+      const loaded = (await repo.findById(session.id, { touch: false }))!;
+      expect(loaded.lastAccessedTime).toBe(session.lastAccessedTime);
+      loaded.maxInactiveIntervalInSeconds = 2;
+      expect(await repo.save(loaded)).toBe(true);
+      const deadline = session.lastAccessedTime + 2000;
+      // From the save it would be 2000: the key would outlive the deadline every reader (and TOUCH) counts.
+      const asked = Date.now();
+      expect(await inspector.pttl(key)).toBeLessThanOrEqual(deadline - asked + 5); // 5 ms: Redis' clock and ours
+      expect(Number(await inspector.zscore(keys.expirations(0), session.id))).toBe(deadline);
+      expect(await inspector.hget(key, 'lastAccessedTime')).toBe(String(session.lastAccessedTime));
+
+      // A later access the saved object saw (loaded with a touch) is what the deadline counts from.
+      await sleep(100);
+      const touched = (await repo.findById(session.id))!;
+      touched.maxInactiveIntervalInSeconds = 3;
+      expect(await repo.save(touched)).toBe(true);
+      near(await inspector.pttl(key), 3 - (Date.now() - touched.lastAccessedTime) / 1000);
+      expect(Number(await inspector.zscore(keys.expirations(0), session.id))).toBe(touched.lastAccessedTime + 3000);
+    });
+
     it('is absent (PTTL -1) for a negative interval, and comes back with a positive one', async () => {
       const { repo, keys } = repository(redis, { interval: -1 });
       const session = await stored(repo, { a: 1 });

@@ -304,8 +304,9 @@ export class RedisSessionRepository extends BaseSessionRepository {
       work.push(this.unfile(delta.storedId!, delta.principalChange?.before));
       work.push(this.fileDeadline(delta.id, delta.lastAccessedTime, delta));
     } else if (delta.intervalChanged && !isNew) {
-      // The deadline may now be earlier than the filed one: file it again (the index is only ever early, never late).
-      work.push(this.fileDeadline(delta.id, Date.now(), delta));
+      // The deadline may now be earlier than the filed one: file it again, from the access the script
+      // counted from or an earlier one (the index is only ever early, never late).
+      work.push(this.fileDeadline(delta.id, delta.lastAccessedTime, delta));
     }
     const change = delta.principalChange;
     if (change) {

@@ -45,7 +45,7 @@ return 1
  * 'new'; changed for 'update' and renamed for 'rename', published only when the session is watched), expired-event payload,
  * interval ('' = unchanged), creationTime, lastAccessedTime, now, absolute lifetime in ms ('' for none),
  * n, then n field/value pairs, then fields to delete. A new interval sets the key's TTL to the earlier
- * of the idle and the absolute deadline.
+ * of the idle deadline (from the last access) and the absolute one.
  * Returns 1 when written, 0 when the session is gone (nothing written: no resurrection), -1 when a new id is taken.
  */
 const SAVE = `
@@ -81,7 +81,15 @@ if ARGV[5] ~= '' then
     redis.call('DEL', key)
     return 1
   end
-  local ttl = interval > 0 and interval * 1000 or nil
+  -- Idle deadlines run from the last access, as TOUCH and every reader count them (not from this
+  -- save: a socket message's save comes between throttled touches). The session may have been used
+  -- since its load; a later access it saw itself is recorded first.
+  local last = tonumber(ARGV[7])
+  if not whole then
+    local stored = tonumber(redis.call('HGET', key, 'lastAccessedTime')) or last
+    if stored >= last then last = stored else redis.call('HSET', key, 'lastAccessedTime', ARGV[7]) end
+  end
+  local ttl = interval > 0 and math.max(1, last + interval * 1000 - tonumber(ARGV[8])) or nil
   if ARGV[9] ~= '' then
     local creation = tonumber(redis.call('HGET', key, 'creationTime')) or tonumber(ARGV[8])
     -- Past its lifetime already: Redis drops it at once, and the sweeper reports the expiry.
