@@ -28,6 +28,12 @@ describe('Several gateways and namespaces on one server', () => {
       loads.set(id, (loads.get(id) ?? 0) + 1);
       return findById(id, options);
     }) as SessionRepository['findById'];
+    // ...the throttled touches (one script each)...
+    const touchById = repository.touchById.bind(repository);
+    repository.touchById = (id: string) => {
+      loads.set(id, (loads.get(id) ?? 0) + 1);
+      return touchById(id);
+    };
     // ...and the socket session cache's loads (the first @Session() of a socket's session).
     const feed = repository.changeFeed as unknown as { loadWatched: (id: string) => Promise<unknown> };
     const loadWatched = feed.loadWatched;

@@ -65,6 +65,9 @@ describe('Touch budget: socket traffic writes a session at most once per touch i
     expect(writes).toBeLessThanOrEqual(budget); // ...within its budget
     expect(cost.calls.pexpire ?? 0).toBeLessThanOrEqual(budget);
     expect(cost.calls.eval ?? 0).toBeLessThanOrEqual(budget);
+    // Each touch is one script that reads no attributes (it was a load: HGETALL, then the script).
+    expect(cost.calls.hgetall ?? 0).toBe(0);
+    expect(cost.calls.hmget ?? 0).toBe(cost.calls.eval ?? 0);
     expect(Number(await observer.hget(key, 'lastAccessedTime'))).toBeGreaterThan(accessedBefore);
     for (const socket of sockets) socket.close();
   });

@@ -213,6 +213,41 @@ export function repositoryContract(implementation: RepositoryImplementation): vo
       expect(await other.findById(session.id, { touch: false })).toBeUndefined();
     });
 
+    it('counts a new interval from the last access, not from the save that set it', async () => {
+      const { repo, holds } = implementation.open();
+      const session = await stored(repo, { a: 1 });
+      await sleep(600);
+      // As a socket message between throttled touches: loaded without a touch.
+      const loaded = (await repo.findById(session.id, { touch: false }))!;
+      loaded.maxInactiveIntervalInSeconds = 1;
+      expect(await repo.save(loaded)).toBe(true);
+      await sleep(session.lastAccessedTime + 1000 + 150 - Date.now());
+      // Counted from the save, it would live 600 ms longer than every reader's deadline.
+      expect(await holds(session.id)).toBe(false);
+      expect(await repo.findById(session.id, { touch: false })).toBeUndefined();
+    });
+
+    it('touchById keeps a live session alive and answers its interval; undefined once it is gone', async () => {
+      const { repo, holds } = implementation.open({ interval: 1 });
+      const session = await stored(repo, { a: 1 });
+      // A touch every 400 ms for 1.6 s: without them the session would have ended at 1 s.
+      for (let i = 0; i < 4; i++) {
+        await sleep(400);
+        expect(await repo.touchById(session.id)).toBe(1);
+      }
+      expect(await holds(session.id)).toBe(true);
+      expect((await repo.findById(session.id, { touch: false }))!.lastAccessedTime).toBeGreaterThanOrEqual(session.lastAccessedTime + 1500);
+      await sleep(1100);
+      expect(await repo.touchById(session.id)).toBeUndefined();
+      expect(await holds(session.id)).toBe(false);
+
+      const deleted = await stored(repo, { a: 1 });
+      await repo.deleteById(deleted.id);
+      expect(await repo.touchById(deleted.id)).toBeUndefined();
+      expect(await repo.touchById(repo.createSession().id)).toBeUndefined();
+      for (const id of ['', '*', '{x}', '\r\nFLUSHALL\r\n']) expect(await repo.touchById(id)).toBeUndefined();
+    });
+
     it('expires an idle session after its interval, and a save does not bring it back', async () => {
       const { repo, holds } = implementation.open({ interval: 1 });
       const session = await stored(repo, { a: 1 });

@@ -61,6 +61,15 @@ export abstract class SessionRepository {
   ): Promise<HttpSession<T> | undefined>;
 
   /**
+   * Keeps a live session alive without reading it (a socket's throttled touch): resolves to its
+   * max-inactive interval in seconds, or undefined when it is gone. By default a `findById`;
+   * the Redis store does it in one script.
+   */
+  async touchById(id: string): Promise<number | undefined> {
+    return (await this.findById(id))?.maxInactiveIntervalInSeconds;
+  }
+
+  /**
    * Writes what changed. Resolves to false, writing nothing, when the session was deleted or
    * expired since it was loaded: a save never brings a session back.
    */

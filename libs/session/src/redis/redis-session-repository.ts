@@ -77,6 +77,15 @@ export class RedisSessionRepository extends BaseSessionRepository {
     }, storeUnavailable);
   }
 
+  /** One TOUCH script: a socket's touch needs the session alive, not its contents. */
+  override touchById(id: string): Promise<number | undefined> {
+    if (!isValidSessionId(id)) return Promise.resolve(undefined);
+    return withDeadline(this.scripts.touch(this.keys.session(id), Date.now(), this.lifetimeMs), this.commandTimeoutMs).then(
+      (interval) => interval ?? undefined,
+      storeUnavailable,
+    );
+  }
+
   override get changeFeed(): SessionChangeFeed {
     return this.changes;
   }

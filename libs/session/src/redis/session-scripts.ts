@@ -15,26 +15,26 @@ export const WATCHED_FIELD = 'watchedBySockets';
 /**
  * KEYS[1] session; ARGV now, absolute lifetime in ms ('' for none). Refreshes a live session's idle
  * timer; never creates, revives or extends a session past its deadline (idle or absolute), and
- * never moves lastAccessedTime back (touches of two instances may arrive out of order). Returns 1
- * when the session is live, 0 when it is gone.
+ * never moves lastAccessedTime back (touches of two instances may arrive out of order). Returns
+ * the live session's max-inactive interval (seconds; negative: never idles out), nil when it is gone.
  */
 const TOUCH = `
 local fields = redis.call('HMGET', KEYS[1], 'lastAccessedTime', 'maxInactiveInterval', 'creationTime')
 local last, interval = tonumber(fields[1]), tonumber(fields[2])
-if not last or not interval then return 0 end
+if not last or not interval then return false end
 local now = tonumber(ARGV[1])
 -- Interval 0 means expired at once, whatever lastAccessedTime says (another instance's clock may run ahead).
-if interval == 0 or (interval > 0 and last + interval * 1000 <= now) then return 0 end
+if interval == 0 or (interval > 0 and last + interval * 1000 <= now) then return false end
 local ttl = interval > 0 and interval * 1000 or nil
 if ARGV[2] ~= '' then
   local left = (tonumber(fields[3]) or now) + tonumber(ARGV[2]) - now
-  if left <= 0 then return 0 end
+  if left <= 0 then return false end
   if not ttl or left < ttl then ttl = left end
 end
-if last >= now then return 1 end
+if last >= now then return interval end
 redis.call('HSET', KEYS[1], 'lastAccessedTime', ARGV[1])
 if ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return 1
+return interval
 `;
 
 /**
@@ -256,7 +256,7 @@ export class SessionScripts {
   constructor(private readonly client: Redis | Cluster) {}
 
   /** `lifetimeMs`: the absolute lifetime, '' for none. */
-  touch(key: string, now: number, lifetimeMs: number | ''): Promise<number> {
+  touch(key: string, now: number, lifetimeMs: number | ''): Promise<number | null> {
     return touch.run(this.client, [key, now, lifetimeMs]);
   }
 

@@ -16,7 +16,7 @@ export class SessionToucher {
     private readonly touchIntervalMs: number,
   ) {}
 
-  /** Records a load that already touched the session (handshake, @Session() in a handler). */
+  /** Records a load that already touched the session (the handshake's). */
   touched(sessionId: string, intervalSeconds: number): void {
     this.#touched.set(sessionId, { at: Date.now(), intervalSeconds });
   }
@@ -34,14 +34,14 @@ export class SessionToucher {
     return true;
   }
 
-  /** Loads (and so touches) the session; resolves to false when it turned out to be gone. */
+  /** Touches the session (one round trip); resolves to false when it turned out to be gone. */
   async touch(sessionId: string): Promise<boolean> {
-    const session = await this.repository.findById(sessionId);
-    if (!session) {
+    const intervalSeconds = await this.repository.touchById(sessionId);
+    if (intervalSeconds === undefined) {
       this.#touched.delete(sessionId);
       return false;
     }
-    this.touched(sessionId, session.maxInactiveIntervalInSeconds);
+    this.touched(sessionId, intervalSeconds);
     return true;
   }
 
