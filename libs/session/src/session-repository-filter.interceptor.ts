@@ -80,13 +80,13 @@ export class SessionRepositoryFilter implements NestInterceptor {
   protected shouldCommit(context: ExecutionContext): boolean {
     const type = context.getType();
     if (type === 'http') return hasSessionParameter(context.getHandler()) || RequestSession.of(context.getArgByIndex(0)) !== undefined;
-    return type === 'ws' && currentMessageSession() !== undefined;
+    return type === 'ws' && currentMessageSession(context) !== undefined;
   }
 
   /** The session work of the handler, if it used a session; undefined when there is none. */
   protected sessionCommitOf(context: ExecutionContext): SessionCommit | undefined {
     // The HTTP arguments are (request, response, next); read directly, as switchToHttp() allocates.
-    return context.getType() === 'http' ? RequestSession.of(context.getArgByIndex(0)) : currentMessageSession();
+    return context.getType() === 'http' ? RequestSession.of(context.getArgByIndex(0)) : currentMessageSession(context);
   }
 
   /** Writes the handler's session changes; called only when there are some. */

@@ -9,7 +9,7 @@ import { ThrottledLogger } from '../throttled-logger.js';
 import { sessionReadingMessages } from './session-reading-messages.js';
 import { SessionToucher } from './session-toucher.js';
 import { SocketSessionCache } from './socket-session-cache.js';
-import { MessageSession, runWithMessageSession, SESSION_ENDED_MESSAGE } from './socket-session.js';
+import { MessageSession, registerMessageSession, runWithMessageSession, SESSION_ENDED_MESSAGE } from './socket-session.js';
 import { WebSocketRegistryListener } from './websocket-registry.listener.js';
 
 /**
@@ -54,7 +54,8 @@ export class SessionMessageInterceptor {
             ...handler,
             callback: (data: unknown, ack: unknown) => {
               const messageSession = new MessageSession(socket, socket.data?.sessionId, this.repository, this.cache);
-              return runWithMessageSession(messageSession, () => this.handleInContext(messageSession, handler.callback(data, ack)));
+              const done = registerMessageSession(messageSession, data, ack);
+              return runWithMessageSession(messageSession, () => this.handleInContext(messageSession, handler.callback(data, ack), done));
             },
           },
     );
@@ -90,9 +91,16 @@ export class SessionMessageInterceptor {
    * session through that context. Once the handler is done, a socket whose session turned out
    * to have ended is closed, after the handler's exception has reached the client.
    */
-  private async handleInContext(messageSession: MessageSession, result: unknown): Promise<unknown> {
-    const value = await result;
+  private async handleInContext(messageSession: MessageSession, result: unknown, done: () => void): Promise<unknown> {
+    let value: unknown;
+    try {
+      value = await result;
+    } catch (error) {
+      done();
+      throw error;
+    }
     const closeIfEnded = () => {
+      done();
       if (messageSession.sessionEnded) this.closeEnded(messageSession.socket, messageSession.sessionId!);
     };
     if (!isObservable(value)) {
@@ -113,7 +121,10 @@ export class SessionMessageInterceptor {
           },
         }),
       );
-      return () => subscription.unsubscribe();
+      return () => {
+        subscription.unsubscribe();
+        done();
+      };
     });
   }
 
