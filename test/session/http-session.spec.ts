@@ -185,6 +185,25 @@ describe('HttpSession', () => {
     });
   });
 
+  it("sessions made from one shared state (a socket's cached copy) never see each other's saves", async () => {
+    const store = new RecordingStore();
+    const id = generateSessionId();
+    const attributes = serialized({ a: 1, b: 2 });
+    const data: SessionData = { creationTime: 1000, lastAccessedTime: Date.now(), maxInactiveIntervalInSeconds: 1800, attributes, attributesShared: true };
+    const first = new HttpSession(store, settingsOf({}), id, data);
+    const second = new HttpSession(store, settingsOf({}), id, data);
+    first.set('a', 10);
+    first.remove('b');
+    expect(await first.save()).toBe(true);
+    expect(first.get('a')).toBe(10);
+    expect(first.delta().attributes.size).toBe(0); // its own map follows its save
+    // The shared map, and so every other session made from it, is as it was.
+    expect(attributes).toEqual(serialized({ a: 1, b: 2 }));
+    expect(second.get('a')).toBe(1);
+    expect(second.get('b')).toBe(2);
+    expect(second.attributeNames().sort()).toEqual(['a', 'b']);
+  });
+
   describe('save modes', () => {
     it('ON_SET_ATTRIBUTE ignores reads', () => {
       const { session } = loaded({ a: { n: 1 } }, { saveMode: SaveMode.ON_SET_ATTRIBUTE });

@@ -73,7 +73,9 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
   /** The change count when the interval was last changed; 0 once it is stored. */
   #intervalChange = 0;
   /** Serialized values as stored. */
-  readonly #stored: Map<string, string>;
+  #stored: Map<string, string>;
+  /** #stored belongs to others too (SessionData.attributesShared) until this object's first save. */
+  #storedShared: boolean;
   /** Parsed (or newly set) values, by name. */
   readonly #values = new Map<string, unknown>();
   /** Names to write on the next save (set, removed, or read under ON_GET_ATTRIBUTE), with the change count when marked. */
@@ -106,6 +108,7 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
     this.#lastAccessedTime = data.lastAccessedTime;
     this.#maxInactiveIntervalInSeconds = data.maxInactiveIntervalInSeconds;
     this.#stored = data.attributes;
+    this.#storedShared = data.attributesShared === true;
     this.#metadata = data.metadata ?? {};
     this.#touchedOnLoad = data.touched === true;
   }
@@ -408,6 +411,10 @@ export class HttpSession<T extends Attributes = Record<string, any>> {
 
   /** @internal Called by the repository once `delta` is stored. */
   markSaved(delta: SessionDelta): void {
+    if (this.#storedShared && delta.attributes.size > 0) {
+      this.#stored = new Map(this.#stored);
+      this.#storedShared = false;
+    }
     for (const [name, text] of delta.attributes) {
       if (text === undefined) this.#stored.delete(name);
       else this.#stored.set(name, text);

@@ -8,6 +8,8 @@ export interface SessionData {
   metadata?: SessionMetadata;
   /** Set by a load that refreshed the idle timer (a persistent cookie is then re-issued). */
   touched?: boolean;
+  /** The attributes map is shared with other session objects (a socket session cache's copy): a save copies it before changing it. */
+  attributesShared?: boolean;
 }
 
 /**

@@ -91,7 +91,7 @@ export class SocketSessionCache implements OnModuleInit, OnModuleDestroy {
     if (served) return Promise.resolve(served);
     // Concurrent messages of a session share one load.
     const loading = this.#entries.get(id)?.loading;
-    if (loading) return loading.then((state) => state && feed.restore(id, copyOf(state)));
+    if (loading) return loading.then((state) => state && feed.restore(id, state));
     return this.fill(feed, id);
   }
 
@@ -99,7 +99,7 @@ export class SocketSessionCache implements OnModuleInit, OnModuleDestroy {
     // Only for sessions with sockets here: a copy lives no longer than they do.
     if (this.registry.socketsOf(id).size === 0) return this.repository.findById(id, { touch: false });
     const entry: Entry = { loadedAt: Date.now() };
-    const loading = feed.loadWatched(id);
+    const loading = feed.loadWatched(id).then(shared);
     entry.loading = loading;
     this.#entries.set(id, entry);
     return loading.then(
@@ -113,7 +113,7 @@ export class SocketSessionCache implements OnModuleInit, OnModuleDestroy {
             this.#entries.delete(id);
           }
         }
-        return state && feed.restore(id, copyOf(state));
+        return state && feed.restore(id, state);
       },
       (error: unknown) => {
         if (this.#entries.get(id) === entry) this.#entries.delete(id);
@@ -125,7 +125,7 @@ export class SocketSessionCache implements OnModuleInit, OnModuleDestroy {
   /** A fresh session from a copy, or undefined when the copy may not be served (too old, or its session past its deadline). */
   private served(feed: SessionChangeFeed, id: string, state: SessionData, loadedAt: number): HttpSession<any> | undefined {
     if (Date.now() - loadedAt >= MAX_AGE_MS) return undefined;
-    const session = feed.restore(id, copyOf(state));
+    const session = feed.restore(id, state);
     return session.isExpired ? undefined : session;
   }
 
@@ -139,7 +139,14 @@ export class SocketSessionCache implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** A session object keeps (and updates) the attribute map it is given: each gets its own. */
-function copyOf(state: SessionData): SessionData {
-  return { ...state, attributes: new Map(state.attributes), touched: undefined };
+/**
+ * Every session object made from a copy reads its attribute map; the first save of one copies the
+ * map before changing it (SessionData.attributesShared), so that loads, most messages, copy nothing.
+ */
+function shared(state: SessionData | undefined): SessionData | undefined {
+  if (state) {
+    state.attributesShared = true;
+    state.touched = undefined;
+  }
+  return state;
 }
