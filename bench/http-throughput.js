@@ -4,12 +4,15 @@
 // filter's shape before it does anything), and the floor behind that interceptor (the most a filter of
 // that shape could reach). Server CPU per request is read from /proc.
 // Usage: npm run bench -- http [--rounds 3] [--duration 5] [--warmup 2] [--connections 50] [--platforms express,fastify]
-//        [--sessions 1]
+//        [--sessions 1] [--profile 0|1]
 // Each server runs in its own process; each round runs every server once, the order rotated by one
 // from round to round (a machine that slows down does not always tax the same servers); medians of
 // the rounds; every figure is also a ratio to bare Nest measured in the same run (noisy 2-core machines).
 // --sessions N: each request carries one of N sessions, picked at random (N logins first), instead of
 // one session shared by every connection: with N = 10000 most reads are due a touch of their session.
+// --profile 1: each server runs under node --cpu-prof, its profile written to
+// bench/results/profiles/<platform>-<variant>/ (the "where the time goes" figures; profiling slows
+// the servers, so the throughput figures of such a run are not comparable with others).
 import autocannon from 'autocannon';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,7 +23,7 @@ import { flags, median, printTable, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
-const options = flags({ rounds: 3, duration: 5, warmup: 2, connections: 50, platforms: 'express,fastify', sessions: 1 });
+const options = flags({ rounds: 3, duration: 5, warmup: 2, connections: 50, platforms: 'express,fastify', sessions: 1, profile: 0 });
 
 const VARIANTS = {
   express: ['bare', 'bare-interceptor', 'floor', 'floor-interceptor', 'ours', 'ours-req-session', 'es-default', 'es-pipelined'],
@@ -94,7 +97,10 @@ export async function runHttpThroughput() {
       for (let round = 0; round < options.rounds; round++) {
         for (const variant of rotated(VARIANTS[platform], round)) {
           const port = await freePort();
-          const server = await startNodeServer(SERVER, [platform, variant, String(port), redis.url]);
+          const serverArgs = [platform, variant, String(port), redis.url];
+          const server = options.profile
+            ? await startNodeServer('--cpu-prof', [`--cpu-prof-dir=${join(here, 'results/profiles', `${platform}-${variant}`)}`, SERVER, ...serverArgs])
+            : await startNodeServer(SERVER, serverArgs);
           const base = `http://127.0.0.1:${port}`;
           try {
             const perRoute = (results[platform][variant] ??= {});

@@ -3,8 +3,9 @@
 // loopback. Reports memory per session and per socket on the instance (after a full GC) and in
 // Redis, handshake throughput, Redis commands per second at a steady chat rate, and then ends every
 // session in the same second (idle expiry): sockets closed, missed, how fast after their deadline,
-// expiry events seen, and the instance's memory once they are gone.
-// Usage: npm run bench -- sockets [--sockets 10000] [--concurrency 200] [--chat-seconds 20] [--chat-interval 5]
+// expiry events seen, and the instance's memory once they are gone; then (--cycles N, default 2)
+// opens and expires as many again, to tell a heap that is warm from one that holds on to earlier cycles.
+// Usage: npm run bench -- sockets [--sockets 10000] [--concurrency 200] [--chat-seconds 20] [--chat-interval 5] [--cycles 2]
 // Bounded: every phase has a deadline and a fixed count; the whole run takes about 2-3 minutes.
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { flags, median, printTable, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'lib/sockets-scale-server.js');
-const options = flags({ sockets: 10_000, concurrency: 200, 'chat-seconds': 20, 'chat-interval': 5 });
+const options = flags({ sockets: 10_000, concurrency: 200, 'chat-seconds': 20, 'chat-interval': 5, cycles: 2 });
 const PHASE_TIMEOUT_MS = 120_000;
 /** The mass expiry's deadlines fall in the second that starts this long after the request (time to set them all). */
 const EXPIRY_LEAD_MS = 15_000;
@@ -60,6 +61,62 @@ function connect(base, cookie) {
 
 const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
 
+/** `n` sessions, logged in 50 at a time: their cookies, and logins per second. */
+async function logIn(base, n) {
+  const cookies = new Array(n);
+  const started = performance.now();
+  await withTimeout(
+    pool(n, 50, async (i) => {
+      const response = await fetch(`${base}/login`, { method: 'POST' });
+      cookies[i] = response.headers.getSetCookie()[0].split(';')[0];
+    }),
+    PHASE_TIMEOUT_MS,
+    'logins',
+  );
+  return { cookies, perSecond: n / ((performance.now() - started) / 1000) };
+}
+
+/** One socket per session, `options.concurrency` handshakes at a time: the sockets, and handshakes per second. */
+async function openSockets(base, cookies, sockets) {
+  const started = performance.now();
+  await withTimeout(
+    pool(cookies.length, options.concurrency, async (i) => {
+      sockets[i] = await connect(base, cookies[i]);
+    }),
+    PHASE_TIMEOUT_MS,
+    'handshakes',
+  );
+  return cookies.length / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Every session ends in the same second: its idle interval set from a message, then no traffic.
+ * Resolves once the last deadline is 5 s past: each socket's close after its deadline, and what it was told.
+ */
+async function expireAll(sockets) {
+  const n = sockets.length;
+  const at = Math.ceil((Date.now() + EXPIRY_LEAD_MS) / 1000) * 1000;
+  const deadlines = new Array(n);
+  const closedAt = new Array(n);
+  const reasons = new Map();
+  for (const [i, socket] of sockets.entries()) {
+    socket.once('session:destroyed', ({ reason }) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1));
+    socket.once('disconnect', () => (closedAt[i] = Date.now()));
+  }
+  await withTimeout(
+    pool(n, options.concurrency, async (i) => {
+      deadlines[i] = (await sockets[i].timeout(20_000).emitWithAck('expire-at', { at })).deadline;
+    }),
+    EXPIRY_LEAD_MS,
+    'setting the deadlines',
+  );
+  const lastDeadline = Math.max(...deadlines);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastDeadline - Date.now()) + 5000));
+  const lags = deadlines.map((deadline, i) => (closedAt[i] === undefined ? undefined : closedAt[i] - deadline)).filter((lag) => lag !== undefined);
+  lags.sort((a, b) => a - b);
+  return { lags, reasons, deadlinesSpreadMs: lastDeadline - Math.min(...deadlines) };
+}
+
 export async function runSocketsScale() {
   const redis = await startRedisServer({ args: ['--notify-keyspace-events', 'Egx'] });
   const info = new Redis(redis.url);
@@ -73,30 +130,12 @@ export async function runSocketsScale() {
     const redisBaseline = await redisInfo(info);
 
     // Sessions, without sockets: what a session costs the instance (nothing kept) and Redis.
-    const cookies = new Array(n);
-    let started = performance.now();
-    await withTimeout(
-      pool(n, 50, async (i) => {
-        const response = await fetch(`${base}/login`, { method: 'POST' });
-        cookies[i] = response.headers.getSetCookie()[0].split(';')[0];
-      }),
-      PHASE_TIMEOUT_MS,
-      'logins',
-    );
-    const loginsPerSecond = n / ((performance.now() - started) / 1000);
+    const { cookies, perSecond: loginsPerSecond } = await logIn(base, n);
     const afterSessions = await stats(base);
     const redisAfterSessions = await redisInfo(info);
 
     // Sockets, one per session.
-    started = performance.now();
-    await withTimeout(
-      pool(n, options.concurrency, async (i) => {
-        sockets[i] = await connect(base, cookies[i]);
-      }),
-      PHASE_TIMEOUT_MS,
-      'handshakes',
-    );
-    const handshakesPerSecond = n / ((performance.now() - started) / 1000);
+    const handshakesPerSecond = await openSockets(base, cookies, sockets);
     const afterSockets = await stats(base);
     const redisAfterSockets = await redisInfo(info);
 
@@ -133,32 +172,32 @@ export async function runSocketsScale() {
       serverCpuMicrosPerMessage: (cpuAfter - cpuBefore) / acked,
     };
 
-    // Every session ends in the same second: its idle interval set from a message, then no traffic.
-    const at = Math.ceil((Date.now() + EXPIRY_LEAD_MS) / 1000) * 1000;
-    const deadlines = new Array(n);
-    const closedAt = new Array(n);
-    const reasons = new Map();
-    for (const [i, socket] of sockets.entries()) {
-      socket.once('session:destroyed', ({ reason }) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1));
-      socket.once('disconnect', () => (closedAt[i] = Date.now()));
-    }
-    await withTimeout(
-      pool(n, options.concurrency, async (i) => {
-        deadlines[i] = (await sockets[i].timeout(20_000).emitWithAck('expire-at', { at })).deadline;
-      }),
-      EXPIRY_LEAD_MS,
-      'setting the deadlines',
-    );
-    const lastDeadline = Math.max(...deadlines);
-    const firstDeadline = Math.min(...deadlines);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastDeadline - Date.now()) + 5000));
-    const lags = deadlines.map((deadline, i) => (closedAt[i] === undefined ? undefined : closedAt[i] - deadline)).filter((lag) => lag !== undefined);
-    lags.sort((a, b) => a - b);
+    const { lags, reasons, deadlinesSpreadMs } = await expireAll(sockets);
     const early = lags.filter((lag) => lag < 0).length;
     const afterExpiry = await stats(base);
     const redisAfterExpiry = await redisInfo(info);
+    // Again, without the chat: a heap that ends where the first cycle's did is warm (code
+    // compiled, tables grown), not holding on to earlier cycles' sockets or sessions.
+    const laterCycles = [];
+    for (let cycle = 2; cycle <= options.cycles; cycle++) {
+      const again = [];
+      const { cookies: moreCookies } = await logIn(base, n);
+      await openSockets(base, moreCookies, again);
+      const withSocketsAgain = await stats(base);
+      const { lags: lagsAgain } = await expireAll(again);
+      const afterAgain = await stats(base);
+      laterCycles.push({
+        closed: lagsAgain.length,
+        withinTwoSeconds: lagsAgain.filter((lag) => lag >= 0 && lag <= 2000).length,
+        lagP99Ms: lagsAgain[Math.min(lagsAgain.length - 1, Math.floor(lagsAgain.length * 0.99))],
+        withSocketsHeap: withSocketsAgain.heapUsed,
+        afterExpiryHeap: afterAgain.heapUsed,
+        sessionsWithSocketsLeft: afterAgain.sessionsWithSockets,
+      });
+      for (const socket of again) socket.close();
+    }
     const expiry = {
-      deadlinesSpreadMs: lastDeadline - firstDeadline,
+      deadlinesSpreadMs,
       closed: lags.length,
       missed: n - lags.length,
       early,
@@ -216,9 +255,13 @@ export async function runSocketsScale() {
         ['instance heap: baseline / with sockets / after expiry (MB)', `${mb(memory.baselineHeap)} / ${mb(memory.withSocketsHeap)} / ${mb(memory.afterExpiryHeap)}`],
         ['instance RSS: baseline / after expiry (MB)', `${mb(memory.baselineRss)} / ${mb(memory.afterExpiryRss)}`],
         ['Redis memory: baseline / after expiry (MB)', `${mb(memory.redisBaseline)} / ${mb(memory.redisAfterExpiry)}`],
+        ...laterCycles.flatMap((cycle, i) => [
+          [`cycle ${i + 2}: sockets closed / within 2 s / p99 (ms)`, `${cycle.closed} / ${cycle.withinTwoSeconds} / ${cycle.lagP99Ms}`],
+          [`cycle ${i + 2}: heap with sockets / after expiry (MB); registry left`, `${mb(cycle.withSocketsHeap)} / ${mb(cycle.afterExpiryHeap)}; ${cycle.sessionsWithSocketsLeft}`],
+        ]),
       ],
     );
-    return { options, loginsPerSecond, handshakesPerSecond, perSession, perSocket, chat, expiry, memory };
+    return { options, loginsPerSecond, handshakesPerSecond, perSession, perSocket, chat, expiry, memory, laterCycles };
   } finally {
     for (const socket of sockets) socket?.close();
     info.disconnect();

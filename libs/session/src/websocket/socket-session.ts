@@ -77,7 +77,7 @@ export const SESSION_ENDED_MESSAGE = 'Your session has ended: sign in again';
  * How the filter and `@Session()` find the session context of the message they run for, without
  * an AsyncLocalStorage where they can: on Node 20 one in use turns on promise hooks for the whole
  * process (measured with npm run bench:ws: a handler reading `@Session()` ran at 0.68x of the raw
- * echo with it, 0.84x without). In order:
+ * echo with it; docs/benchmarks.md has the steps since). In order:
  * - while the message's handler is called or its result subscribed, a slot holds the context:
  *   Nest runs the first interceptor (usually the filter) in that window;
  * - after it (the next interceptors and the parameters run after a promise; an interceptor or
