@@ -228,16 +228,16 @@ export function repositoryContract(implementation: RepositoryImplementation): vo
     });
 
     it('touchById keeps a live session alive and answers its interval; undefined once it is gone', async () => {
-      const { repo, holds } = implementation.open({ interval: 1 });
+      const { repo, holds } = implementation.open({ interval: 2 });
       const session = await stored(repo, { a: 1 });
-      // A touch every 400 ms for 1.6 s: without them the session would have ended at 1 s.
-      for (let i = 0; i < 4; i++) {
-        await sleep(400);
-        expect(await repo.touchById(session.id)).toBe(1);
+      // A touch every 500 ms for 2.5 s: without them the session would have ended at 2 s.
+      for (let i = 0; i < 5; i++) {
+        await sleep(500);
+        expect(await repo.touchById(session.id)).toBe(2);
       }
       expect(await holds(session.id)).toBe(true);
-      expect((await repo.findById(session.id, { touch: false }))!.lastAccessedTime).toBeGreaterThanOrEqual(session.lastAccessedTime + 1500);
-      await sleep(1100);
+      expect((await repo.findById(session.id, { touch: false }))!.lastAccessedTime).toBeGreaterThanOrEqual(session.lastAccessedTime + 2500);
+      await sleep(2200);
       expect(await repo.touchById(session.id)).toBeUndefined();
       expect(await holds(session.id)).toBe(false);
 
