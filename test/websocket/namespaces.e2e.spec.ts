@@ -21,29 +21,26 @@ describe('Several gateways and namespaces on one server', () => {
       redisNamespace: uniqueNamespace('ws-nsp'),
       websocket: { touchIntervalSeconds: TOUCH_INTERVAL_MS / 1000 },
     }));
-    // Counts every session load instance A makes (handshakes, touches, @Session()).
+    // Counts every session load instance A makes (handshakes, touches, @Session()): the
+    // repository's loads, its throttled touches (one script each), and the socket session cache's
+    // loads (the first @Session() of a socket's session).
     const repository = a.app.get(SessionRepository);
-    const findById = repository.findById.bind(repository);
-    repository.findById = ((id: string, options?: { touch?: boolean }) => {
-      loads.set(id, (loads.get(id) ?? 0) + 1);
-      return findById(id, options);
-    }) as SessionRepository['findById'];
-    // ...the throttled touches (one script each)...
-    const touchById = repository.touchById.bind(repository);
-    repository.touchById = (id: string) => {
-      loads.set(id, (loads.get(id) ?? 0) + 1);
-      return touchById(id);
-    };
-    // ...and the socket session cache's loads (the first @Session() of a socket's session).
-    const feed = repository.changeFeed as unknown as { loadWatched: (id: string) => Promise<unknown> };
-    const loadWatched = feed.loadWatched;
-    feed.loadWatched = (id: string) => {
-      loads.set(id, (loads.get(id) ?? 0) + 1);
-      return loadWatched(id);
-    };
+    countCallsById(repository, 'findById');
+    countCallsById(repository, 'touchById');
+    countCallsById(repository.changeFeed as unknown as Record<string, unknown>, 'loadWatched');
   });
 
   afterAll(() => closeAll(a, b));
+
+  /** Wraps `target[method]` (called with a session id first) so that each call counts under its id. */
+  function countCallsById(target: object, method: string): void {
+    const holder = target as Record<string, (id: string, ...rest: unknown[]) => unknown>;
+    const original = holder[method].bind(target);
+    holder[method] = (id: string, ...rest: unknown[]) => {
+      loads.set(id, (loads.get(id) ?? 0) + 1);
+      return original(id, ...rest);
+    };
+  }
 
   /** Session loads on A for this id while `action` runs. */
   async function loadsDuring(id: string, action: () => Promise<unknown>): Promise<number> {
