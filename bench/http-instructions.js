@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
-import { flags, median, printTable, startNodeServer } from './lib/processes.js';
+import { flags, median, printTable, sessionCookie, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
@@ -33,13 +33,6 @@ function load(url, { method, headers, amount }) {
   return new Promise((resolve, reject) => {
     autocannon({ url, method, headers, connections: options.connections, amount, timeout: 60 }, (error, result) => (error ? reject(error) : resolve(result)));
   });
-}
-
-async function sessionCookie(base) {
-  const response = await fetch(`${base}/login`, { method: 'POST' });
-  const cookie = response.headers.getSetCookie()[0];
-  if (!cookie) throw new Error(`no session cookie from ${base}/login`);
-  return cookie.split(';')[0];
 }
 
 /** Zeroes the server's counters, sends the requests, dumps the counters: instructions per request. */

@@ -14,12 +14,12 @@
 // bench/results/profiles/<platform>-<variant>/ (the "where the time goes" figures; profiling slows
 // the servers, so the throughput figures of such a run are not comparable with others).
 import autocannon from 'autocannon';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { writeRatioChart } from './lib/chart.js';
-import { flags, median, printTable, startNodeServer } from './lib/processes.js';
+import { cpuMicros, flags, median, printTable, sessionCookie, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
@@ -43,14 +43,6 @@ function load(url, { method = 'GET', headers = {}, duration, cookies }) {
   });
 }
 
-/** Logs in once and returns the session cookie pair ("SESSION=...", "connect.sid=...", "sessionId=..."). */
-async function sessionCookie(base) {
-  const response = await fetch(`${base}/login`, { method: 'POST' });
-  const cookie = response.headers.getSetCookie()[0];
-  if (!cookie) throw new Error(`no session cookie from ${base}/login`);
-  return cookie.split(';')[0];
-}
-
 /** `count` sessions, logged in 50 at a time. */
 async function sessionCookies(base, count) {
   const cookies = [];
@@ -62,16 +54,6 @@ async function sessionCookies(base, count) {
 function rotated(variants, round) {
   const start = round % variants.length;
   return [...variants.slice(start), ...variants.slice(0, start)];
-}
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (Linux: USER_HZ, 100 everywhere in practice). */
-const CLOCK_TICKS = 100;
-
-/** The CPU time (user + system) a process has used so far, in microseconds. */
-function cpuMicros(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
 }
 
 /** Requests per second over the measured phase, and the server's CPU microseconds per request in it. */

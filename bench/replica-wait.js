@@ -9,12 +9,12 @@
 // servers x (start + warmup + duration), under two minutes with the defaults.
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
-import { flags, median, printTable, startNodeServer } from './lib/processes.js';
+import { cpuMicros, flags, median, printTable, startNodeServer } from './lib/processes.js';
 
 const VARIANTS = ['async', 'wait'];
 const WAIT = { replicas: 1, timeoutMs: 100 };
@@ -61,13 +61,6 @@ function load(url, cookie, duration, connections) {
   return new Promise((resolve, reject) => {
     autocannon({ url, method: 'POST', headers: { cookie }, connections, duration }, (error, result) => (error ? reject(error) : resolve(result)));
   });
-}
-
-/** The CPU time (user + system) a process has used so far, in microseconds (/proc ticks: 100 a second). */
-function cpuMicros(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
 }
 
 async function waitCalls(admin) {

@@ -1,6 +1,7 @@
 // Child processes for benchmarks: servers run in their own process so that each variant gets
 // the same CPU, and are always stopped, also when the benchmark fails.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const children = new Set();
 process.once('exit', () => {
@@ -74,4 +75,22 @@ export function printTable(header, rows) {
   console.log(line(all[0]));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of all.slice(1)) console.log(line(row));
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (Linux: USER_HZ, 100 everywhere in practice). */
+const CLOCK_TICKS = 100;
+
+/** The CPU time (user + system) a process has used so far, in microseconds. */
+export function cpuMicros(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+}
+
+/** Logs in once on a bench server and returns the session cookie pair ("SESSION=...", "connect.sid=...", "sessionId=..."). */
+export async function sessionCookie(base) {
+  const response = await fetch(`${base}/login`, { method: 'POST' });
+  const cookie = response.headers.getSetCookie()[0];
+  if (!cookie) throw new Error(`no session cookie from ${base}/login`);
+  return cookie.split(';')[0];
 }

@@ -3,33 +3,20 @@
 // Usage: node bench/lib/profile-summary.js <folder> [--top 30]
 // Prints the top functions by self time, with their share of all samples, then the library's own
 // frames (libs/session) alone.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { selfTimeByFrame } from './cpu-profiles.js';
 
 const [folder, flag, count] = process.argv.slice(2);
 if (!folder) throw new Error('usage: node bench/lib/profile-summary.js <folder> [--top 30]');
 const top = flag === '--top' ? Number(count) : 30;
 
-const selfTime = new Map();
-let total = 0;
-for (const file of readdirSync(folder).filter((name) => name.endsWith('.cpuprofile'))) {
-  const profile = JSON.parse(readFileSync(join(folder, file), 'utf8'));
-  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
-  profile.samples.forEach((id, i) => {
-    const { functionName, url, lineNumber } = nodes.get(id).callFrame;
-    const where = url.split('node_modules/').at(-1).replace(/^.*\/libs\/session\//, 'libs/session/');
-    const key = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
-    selfTime.set(key, (selfTime.get(key) ?? 0) + profile.timeDeltas[i]);
-    total += profile.timeDeltas[i];
-  });
-}
+const { frames, total } = selfTimeByFrame(folder);
 const show = (entries) => {
-  for (const [key, micros] of entries) console.log(`${(micros / 1000).toFixed(1).padStart(9)} ms ${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`);
+  for (const [key, { micros }] of entries) console.log(`${(micros / 1000).toFixed(1).padStart(9)} ms ${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`);
 };
-const sorted = [...selfTime].sort((a, b) => b[1] - a[1]);
+const sorted = [...frames].sort((a, b) => b[1].micros - a[1].micros);
 console.log(`${(total / 1000).toFixed(0)} ms sampled in ${folder}`);
 show(sorted.slice(0, top));
 const library = sorted.filter(([key]) => key.includes('libs/session/'));
-const librarySum = library.reduce((sum, [, micros]) => sum + micros, 0);
+const librarySum = library.reduce((sum, [, { micros }]) => sum + micros, 0);
 console.log(`\nlibs/session frames: ${(librarySum / 1000).toFixed(1)} ms, ${((100 * librarySum) / total).toFixed(1)}%`);
 show(library.slice(0, top));
