@@ -56,6 +56,8 @@ export class RedisEventListener {
     this.repository.changes.setLive(false);
     for (const timer of this.#awaitingAnnouncement.values()) clearTimeout(timer);
     this.#awaitingAnnouncement.clear();
+    this.#recentlyEnded.clear(); // and their pruning timers
+    this.#movedAway.clear();
     this.#subscriptions.stop();
   }
 
