@@ -4,12 +4,19 @@
 // Redis, handshake throughput, Redis commands per second at a steady chat rate, and then ends every
 // session in the same second (idle expiry): sockets closed, missed, how fast after their deadline,
 // expiry events seen, and the instance's memory once they are gone; then (--cycles N, default 2)
-// opens and expires as many again, to tell a heap that is warm from one that holds on to earlier cycles.
+// opens and expires as many again, to tell a heap that is warm from one that holds on to earlier
+// cycles, and measures once more when the last ended ids are past the library's 30-s dedupe window.
+// The memory baseline is taken twice: cold (nothing compiled, no table grown yet), and warm, after a
+// small cycle of the same (--warmup-sockets N, default 1000: log in, open, expire the same way),
+// which is the one the figures are measured against. --heap-snapshots <dir> also has the instance
+// write V8 heap snapshots there (cold, warm, after-expiry-<cycle>, after-window), to compare with
+// bench/lib/heap-snapshot-diff.js.
 // Usage: npm run bench -- sockets [--sockets 10000] [--concurrency 200] [--chat-seconds 20] [--chat-interval 5] [--cycles 2]
-// Bounded: every phase has a deadline and a fixed count; the whole run takes about 2-3 minutes.
+//   [--warmup-sockets 1000] [--heap-snapshots <dir>]
+// Bounded: every phase has a deadline and a fixed count; the whole run takes about 3-4 minutes.
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
@@ -17,14 +24,26 @@ import { flags, median, printTable, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'lib/sockets-scale-server.js');
-const options = flags({ sockets: 10_000, concurrency: 200, 'chat-seconds': 20, 'chat-interval': 5, cycles: 2 });
+const options = flags({
+  sockets: 10_000,
+  concurrency: 200,
+  'chat-seconds': 20,
+  'chat-interval': 5,
+  cycles: 2,
+  'warmup-sockets': 1000,
+  'heap-snapshots': undefined,
+});
 const PHASE_TIMEOUT_MS = 120_000;
 /** The mass expiry's deadlines fall in the second that starts this long after the request (time to set them all). */
 const EXPIRY_LEAD_MS = 15_000;
+/** The library remembers each ended id this long (RedisEventListener's dedupe window, pruned within a second of it), plus a margin. */
+const ENDED_IDS_WINDOW_MS = 30_000 + 3000;
 
 const withTimeout = (promise, ms, what) => {
   let timer;
-  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms)))]).finally(
+    () => clearTimeout(timer),
+  );
 };
 
 /** Runs `task(i)` for i < count, `concurrency` at a time. */
@@ -38,6 +57,14 @@ async function pool(count, concurrency, task) {
 
 async function stats(base) {
   return (await fetch(`${base}/bench/stats`)).json();
+}
+
+/** With --heap-snapshots: the instance writes `<dir>/<label>.heapsnapshot` (after a full GC); a few seconds at this heap size. */
+async function heapSnapshot(base, label) {
+  if (options['heap-snapshots'] === undefined) return;
+  const response = await fetch(`${base}/bench/heap-snapshot/${label}`, { method: 'POST' });
+  if (!response.ok) throw new Error(`heap snapshot ${label}: HTTP ${response.status}`);
+  console.log(`heap snapshot: ${(await response.json()).file}`);
 }
 
 async function redisInfo(redis) {
@@ -120,6 +147,7 @@ async function expireAll(sockets) {
     deadlinesSpreadMs: lastDeadline - Math.min(...deadlines),
     withinTwoSeconds: lags.filter((lag) => lag >= 0 && lag <= 2000).length,
     lagP99Ms: lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))],
+    lastClosedAt: Math.max(lastDeadline, ...closedAt.filter((at) => at !== undefined)),
   };
 }
 
@@ -127,12 +155,31 @@ export async function runSocketsScale() {
   const redis = await startRedisServer({ args: ['--notify-keyspace-events', 'Egx'] });
   const info = new Redis(redis.url);
   const port = await freePort();
-  const server = await startNodeServer(SERVER, [String(port), redis.url], { env: { NODE_OPTIONS: '--expose-gc' }, timeoutMs: 60_000 });
+  const snapshotDir = options['heap-snapshots'] === undefined ? undefined : resolvePath(options['heap-snapshots']);
+  if (snapshotDir !== undefined) mkdirSync(snapshotDir, { recursive: true });
+  const serverArgs = [String(port), redis.url, ...(snapshotDir === undefined ? [] : [snapshotDir])];
+  const server = await startNodeServer(SERVER, serverArgs, { env: { NODE_OPTIONS: '--expose-gc' }, timeoutMs: 60_000 });
   const base = `http://127.0.0.1:${port}`;
   const sockets = [];
   const n = options.sockets;
+  const warmupN = options['warmup-sockets'];
   try {
+    const coldBaseline = await stats(base);
+    await heapSnapshot(base, 'cold');
+    // A small cycle first, the same steps as the measured ones: what it leaves is code compiled and
+    // tables grown (warm), which the first cycle would otherwise count as memory it kept.
+    if (warmupN > 0) {
+      const warmup = [];
+      try {
+        const { cookies: warmupCookies } = await logIn(base, warmupN);
+        await openSockets(base, warmupCookies, warmup);
+        await expireAll(warmup);
+      } finally {
+        for (const socket of warmup) socket?.close();
+      }
+    }
     const baseline = await stats(base);
+    await heapSnapshot(base, 'warm');
     const redisBaseline = await redisInfo(info);
 
     // Sessions, without sockets: what a session costs the instance (nothing kept) and Redis.
@@ -158,11 +205,14 @@ export async function runSocketsScale() {
     const cpuBefore = (await stats(base)).cpuMicros;
     let acked = 0;
     const timers = sockets.map((socket, i) =>
-      setTimeout(() => {
-        const send = () => socket.timeout(10_000).emit('chat', { text: 'hello' }, (error) => void (error || acked++));
-        send();
-        timers[i] = setInterval(send, intervalMs);
-      }, (i / n) * intervalMs),
+      setTimeout(
+        () => {
+          const send = () => socket.timeout(10_000).emit('chat', { text: 'hello' }, (error) => void (error || acked++));
+          send();
+          timers[i] = setInterval(send, intervalMs);
+        },
+        (i / n) * intervalMs,
+      ),
     );
     await new Promise((resolve) => setTimeout(resolve, chatMs));
     for (const timer of timers) clearInterval(timer);
@@ -178,10 +228,12 @@ export async function runSocketsScale() {
       serverCpuMicrosPerMessage: (cpuAfter - cpuBefore) / acked,
     };
 
-    const { lags, reasons, deadlinesSpreadMs, withinTwoSeconds, lagP99Ms } = await expireAll(sockets);
+    const { lags, reasons, deadlinesSpreadMs, withinTwoSeconds, lagP99Ms, lastClosedAt } = await expireAll(sockets);
+    let lastEndedAt = lastClosedAt;
     const early = lags.filter((lag) => lag < 0).length;
     const afterExpiry = await stats(base);
     const redisAfterExpiry = await redisInfo(info);
+    await heapSnapshot(base, 'after-expiry-1');
     // Again, without the chat: a heap that ends where the first cycle's did is warm (code
     // compiled, tables grown), not holding on to earlier cycles' sockets or sessions.
     const laterCycles = [];
@@ -192,6 +244,8 @@ export async function runSocketsScale() {
       const withSocketsAgain = await stats(base);
       const cycleExpiry = await expireAll(again);
       const afterAgain = await stats(base);
+      lastEndedAt = cycleExpiry.lastClosedAt;
+      await heapSnapshot(base, `after-expiry-${cycle}`);
       laterCycles.push({
         closed: cycleExpiry.lags.length,
         withinTwoSeconds: cycleExpiry.withinTwoSeconds,
@@ -202,6 +256,11 @@ export async function runSocketsScale() {
       });
       for (const socket of again) socket.close();
     }
+    // Once the last cycle's ended ids are past the window in which the library remembers them (to
+    // report an end told twice once): what is left is code and grown tables, no session of any cycle.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastEndedAt + ENDED_IDS_WINDOW_MS - Date.now())));
+    const afterWindow = await stats(base);
+    await heapSnapshot(base, 'after-window');
     const expiry = {
       deadlinesSpreadMs,
       closed: lags.length,
@@ -212,7 +271,7 @@ export async function runSocketsScale() {
       lagP99Ms,
       lagMaxMs: lags.at(-1),
       destroyedExpired: reasons.get('expired') ?? 0,
-      expiredEvents: afterExpiry.events.expired,
+      expiredEvents: afterExpiry.events.expired - baseline.events.expired, // not the warm-up's
       sessionsWithSocketsLeft: afterExpiry.sessionsWithSockets,
     };
 
@@ -226,9 +285,13 @@ export async function runSocketsScale() {
       redisBytes: (redisAfterSockets.memory - redisAfterSessions.memory) / n,
     };
     const memory = {
+      warmupSockets: warmupN,
+      coldBaselineHeap: coldBaseline.heapUsed,
       baselineHeap: baseline.heapUsed,
       withSocketsHeap: afterSockets.heapUsed,
       afterExpiryHeap: afterExpiry.heapUsed,
+      afterWindowHeap: afterWindow.heapUsed,
+      coldBaselineRss: coldBaseline.rss,
       baselineRss: baseline.rss,
       afterExpiryRss: afterExpiry.rss,
       redisAfterExpiry: redisAfterExpiry.memory,
@@ -249,7 +312,12 @@ export async function runSocketsScale() {
         [`chat: messages per second (1 per socket every ${options['chat-interval']} s)`, chat.messagesPerSecond.toFixed(0)],
         ['chat: Redis commands per second', chat.redisCommandsPerSecond.toFixed(1)],
         ['chat: Redis commands per message', chat.redisCommandsPerMessage.toFixed(3)],
-        ['chat: commands by name', Object.entries(chat.commandsByName).map(([name, calls]) => `${name} ${calls}`).join(', ')],
+        [
+          'chat: commands by name',
+          Object.entries(chat.commandsByName)
+            .map(([name, calls]) => `${name} ${calls}`)
+            .join(', '),
+        ],
         ['chat: server CPU per message (us)', chat.serverCpuMicrosPerMessage.toFixed(0)],
         ['expiry: deadlines spread over (ms)', String(expiry.deadlinesSpreadMs)],
         ['expiry: sockets closed / missed / early', `${expiry.closed} / ${expiry.missed} / ${expiry.early}`],
@@ -258,13 +326,27 @@ export async function runSocketsScale() {
         ["expiry: session:destroyed {reason:'expired'} received", String(expiry.destroyedExpired)],
         ['expiry: expired events on the instance', String(expiry.expiredEvents)],
         ['expiry: sessions with sockets left in the registry', String(expiry.sessionsWithSocketsLeft)],
-        ['instance heap: baseline / with sockets / after expiry (MB)', `${mb(memory.baselineHeap)} / ${mb(memory.withSocketsHeap)} / ${mb(memory.afterExpiryHeap)}`],
-        ['instance RSS: baseline / after expiry (MB)', `${mb(memory.baselineRss)} / ${mb(memory.afterExpiryRss)}`],
+        [`instance heap: cold baseline / warm baseline (after ${warmupN} sockets) (MB)`, `${mb(memory.coldBaselineHeap)} / ${mb(memory.baselineHeap)}`],
+        [
+          'instance heap: warm baseline / with sockets / after expiry (MB)',
+          `${mb(memory.baselineHeap)} / ${mb(memory.withSocketsHeap)} / ${mb(memory.afterExpiryHeap)}`,
+        ],
+        ['instance heap: after expiry minus warm baseline (MB)', mb(memory.afterExpiryHeap - memory.baselineHeap)],
+        [
+          'instance RSS: cold baseline / warm baseline / after expiry (MB)',
+          `${mb(memory.coldBaselineRss)} / ${mb(memory.baselineRss)} / ${mb(memory.afterExpiryRss)}`,
+        ],
         ['Redis memory: baseline / after expiry (MB)', `${mb(memory.redisBaseline)} / ${mb(memory.redisAfterExpiry)}`],
         ...laterCycles.flatMap((cycle, i) => [
           [`cycle ${i + 2}: sockets closed / within 2 s / p99 (ms)`, `${cycle.closed} / ${cycle.withinTwoSeconds} / ${cycle.lagP99Ms}`],
-          [`cycle ${i + 2}: heap with sockets / after expiry (MB); registry left`, `${mb(cycle.withSocketsHeap)} / ${mb(cycle.afterExpiryHeap)}; ${cycle.sessionsWithSocketsLeft}`],
+          [
+            `cycle ${i + 2}: heap with sockets / after expiry (MB); registry left`,
+            `${mb(cycle.withSocketsHeap)} / ${mb(cycle.afterExpiryHeap)}; ${cycle.sessionsWithSocketsLeft}`,
+          ],
+          [`cycle ${i + 2}: heap after expiry minus warm baseline (MB)`, mb(cycle.afterExpiryHeap - memory.baselineHeap)],
         ]),
+        [`instance heap ${ENDED_IDS_WINDOW_MS / 1000} s after the last close (ended ids forgotten) (MB)`, mb(memory.afterWindowHeap)],
+        [`instance heap ${ENDED_IDS_WINDOW_MS / 1000} s after the last close minus warm baseline (MB)`, mb(memory.afterWindowHeap - memory.baselineHeap)],
       ],
     );
     return { options, loginsPerSecond, handshakesPerSecond, perSession, perSocket, chat, expiry, memory, laterCycles };

@@ -7,14 +7,16 @@
 // `at`; answers the deadline). Prints "ready" when listening.
 // Plain JavaScript, so the decorators are applied by hand (Reflect.decorate) instead of with `@`.
 import 'reflect-metadata';
-import { Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Module, NotFoundException, Param, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { EnableRedisHttpSession, Session, SessionEvents, SessionIoAdapter, WebSocketRegistryListener } from 'nestjs-redis-session';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { decorateMethod } from './decorate.js';
 
-const [port, redisUrl] = process.argv.slice(2);
+const [port, redisUrl, snapshotDir] = process.argv.slice(2);
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc');
 
 class ChatGateway {
@@ -52,10 +54,18 @@ class BenchController {
     const { user, system } = process.cpuUsage();
     return { rss, heapUsed, external, arrayBuffers, cpuMicros: user + system, sessionsWithSockets: this.registry.sessionCount, events: this.counts };
   }
+
+  heapSnapshot(label) {
+    // Only when asked for on the command line; the label is the bench's own, kept to a file name.
+    if (snapshotDir === undefined || !/^[\w-]+$/.test(label)) throw new NotFoundException();
+    globalThis.gc();
+    return { file: writeHeapSnapshot(join(snapshotDir, `${label}.heapsnapshot`)) };
+  }
 }
 Reflect.decorate([Reflect.metadata('design:paramtypes', [WebSocketRegistryListener, SessionEvents])], BenchController);
 decorateMethod(BenchController, 'login', [Post('login'), HttpCode(200)], [Session()]);
 decorateMethod(BenchController, 'stats', [Get('bench/stats')]);
+decorateMethod(BenchController, 'heapSnapshot', [Post('bench/heap-snapshot/:label'), HttpCode(200)], [Param('label')]);
 Reflect.decorate([Controller()], BenchController);
 
 class BenchModule {}
