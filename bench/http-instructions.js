@@ -2,8 +2,9 @@
 // machine-independent view of what the HTTP throughput bench measures in seconds. Time on these
 // shared 2-core machines moves by 30% between identical rounds; a count of executed instructions
 // does not depend on what else the machine runs (it still varies a little with V8's JIT and GC).
-// Usage: npm run bench -- instructions [--requests 3000] [--warmup 3000] [--repeats 3] [--connections 10]
-//        [--variants bare,bare-interceptor,floor-interceptor,ours,es-pipelined]
+// Usage: npm run bench -- instructions [--platform express|fastify] [--requests 3000] [--warmup 3000] [--repeats 3]
+//        [--connections 10] [--variants bare,bare-interceptor,floor-interceptor,ours,es-pipelined]
+// On Fastify the default variants compare with fs-pipelined (@fastify/session) instead of es-pipelined.
 // Each server runs under `valgrind --tool=callgrind` (about 50x slower); after the warm-up its
 // counters are zeroed, a fixed number of requests is sent, and the counters are dumped: the total
 // over the requests, divided by their number. Redis and the load generator run natively. Our
@@ -19,13 +20,18 @@ import { flags, median, printTable, sessionCookie, startNodeServer } from './lib
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
-const options = flags({ requests: 3000, warmup: 3000, repeats: 3, connections: 10, variants: 'bare,bare-interceptor,floor-interceptor,ours,es-pipelined' });
+const options = flags({ platform: 'express', requests: 3000, warmup: 3000, repeats: 3, connections: 10, variants: '' });
+/** What the platform's users would pick instead of us. */
+const RIVAL = options.platform === 'fastify' ? 'fs-pipelined' : 'es-pipelined';
+if (!options.variants) options.variants = `bare,bare-interceptor,floor-interceptor,ours,${RIVAL}`;
 
 const ROUTES = {
   bare: [{ name: 'bare', method: 'GET', path: '/bare' }],
   session: [
     { name: 'read', method: 'GET', path: '/read' },
     { name: 'write', method: 'POST', path: '/write' },
+    // A new session each time: sent without the session cookie.
+    { name: 'login', method: 'POST', path: '/login', fresh: true },
   ],
 };
 
@@ -62,7 +68,7 @@ export async function runHttpInstructions() {
       const outDir = mkdtempSync(join(tmpdir(), 'callgrind-'));
       const port = await freePort();
       // --smc-check: V8 writes the code it runs; the default check misses code on the heap.
-      const server = await startNodeServer(SERVER, ['express', variant, String(port), redis.url], {
+      const server = await startNodeServer(SERVER, [options.platform, variant, String(port), redis.url], {
         command: ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(outDir, 'cg.out')}`],
         timeoutMs: 300_000,
         // Under valgrind a reply takes longer to be read than the 2 s deadline allows at times; the
@@ -72,12 +78,13 @@ export async function runHttpInstructions() {
       const base = `http://127.0.0.1:${port}`;
       try {
         const routes = variant.startsWith('bare') ? ROUTES.bare : ROUTES.session;
-        const cookie = variant === 'ours' || variant.startsWith('es') ? await sessionCookie(base) : '';
+        const cookie = variant === 'ours' || variant.startsWith('es') || variant.startsWith('fs') ? await sessionCookie(base) : '';
         const headers = cookie ? { cookie } : {};
         for (const route of routes) {
-          await load(base + route.path, { method: route.method, headers, amount: options.warmup });
+          const routeHeaders = route.fresh ? {} : headers;
+          await load(base + route.path, { method: route.method, headers: routeHeaders, amount: options.warmup });
           const samples = (counts[`${variant} ${route.name}`] = []);
-          for (let repeat = 0; repeat < options.repeats; repeat++) samples.push(await count(server.pid, outDir, base, route, headers));
+          for (let repeat = 0; repeat < options.repeats; repeat++) samples.push(await count(server.pid, outDir, base, route, routeHeaders));
           process.stderr.write(`  ${variant} ${route.name}: ${samples.map((n) => Math.round(n / 1000)).join(', ')} k instructions/request\n`);
         }
       } finally {
@@ -103,17 +110,19 @@ function summarize(counts) {
       `${Math.round(Math.min(...samples) / 1000)}-${Math.round(Math.max(...samples) / 1000)}`,
       ratio('bare-interceptor bare'),
       route === 'bare' ? '' : ratio(`floor-interceptor ${route}`),
-      route === 'bare' ? '' : ratio(`es-pipelined ${route}`),
+      route === 'bare' ? '' : ratio(`${RIVAL} ${route}`),
     ];
   });
-  console.log(`\nInstructions per request on Express (callgrind; ${options.requests} requests x ${options.repeats} after ${options.warmup} of warm-up, ${options.connections} connections; median and range in thousands)`);
-  printTable(['server and route', 'k instr/req', 'range', 'x bare+icpt', 'x floor+icpt', 'x es-pipelined'], rows);
+  console.log(
+    `\nInstructions per request on ${options.platform} (callgrind; ${options.requests} requests x ${options.repeats} after ${options.warmup} of warm-up, ${options.connections} connections; median and range in thousands)`,
+  );
+  printTable(['server and route', 'k instr/req', 'range', 'x bare+icpt', 'x floor+icpt', `x ${RIVAL}`], rows);
   return { options, counts };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const summary = await runHttpInstructions();
-  const out = join(here, 'results/http-instructions.json');
+  const out = join(here, `results/http-instructions${options.platform === 'express' ? '' : `-${options.platform}`}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(summary, null, 2));
   console.log(`\nWrote ${out}`);

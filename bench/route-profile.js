@@ -7,7 +7,8 @@
 // machine was. Loopback only; one Redis the bench starts and stops.
 // Usage: npm run bench -- route-profile [--platform express] [--route write] [--variants floor-interceptor,ours]
 //        [--requests 30000] [--warmup 10000] [--connections 20] [--interval 200] [--top 12]
-// --interval: the sampling interval in µs (V8's default is 1000).
+//        [--owners nestjs-redis-session,node:internal]
+// --interval: the sampling interval in µs (V8's default is 1000). --owners: whose top frames to list.
 import autocannon from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,7 @@ const options = flags({
   connections: 20,
   interval: 200,
   top: 12,
+  owners: 'nestjs-redis-session',
 });
 const METHODS = { read: 'GET', write: 'POST', login: 'POST', bare: 'GET' };
 /** Variants whose routes need a session cookie (the login route makes its own sessions). */
@@ -104,11 +106,13 @@ export async function runRouteProfile() {
     `\n${options.platform} ${METHODS[options.route]} /${options.route}: µs per request (${options.requests} requests after ${options.warmup} of warm-up, ${options.connections} connections, sampled every ${options.interval} µs)`,
   );
   printTable(['owner', ...runs.map((run) => run.variant), ...runs.slice(1).map((run) => `${run.variant} - ${first.variant}`)], rows);
-  for (const run of runs) {
-    const library = [...run.frames].filter(([, { owner }]) => owner === 'nestjs-redis-session').sort((a, b) => b[1].micros - a[1].micros);
-    if (library.length === 0) continue;
-    console.log(`\n${run.variant}: the library's top frames, µs per request`);
-    for (const [key, { micros }] of library.slice(0, options.top)) console.log(`${(micros / run.requests).toFixed(2).padStart(7)}  ${key}`);
+  for (const owner of options.owners.split(',')) {
+    for (const run of runs) {
+      const owned = [...run.frames].filter(([, frame]) => frame.owner === owner).sort((a, b) => b[1].micros - a[1].micros);
+      if (owned.length === 0) continue;
+      console.log(`\n${run.variant}: top frames of ${owner}, µs per request`);
+      for (const [key, { micros }] of owned.slice(0, options.top)) console.log(`${(micros / run.requests).toFixed(2).padStart(7)}  ${key}`);
+    }
   }
   return runs.map(({ variant, requests, cpuPerRequest, byOwner }) => ({ variant, requests, cpuPerRequest, byOwner: Object.fromEntries(byOwner) }));
 }
