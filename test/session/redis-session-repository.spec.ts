@@ -373,6 +373,19 @@ describe('RedisSessionRepository on a private server', () => {
       expect(work.calls.zadd).toBe(1);
     });
 
+    it('a new session deletes no field: its hash does not exist yet (an unset attribute or "remember me" included)', async () => {
+      const session = repo.createSession();
+      session.set('a', 1);
+      session.set('dropped', 2);
+      session.remove('dropped');
+      session.recordClient('agent', '127.0.0.1'); // as a first request does; rememberMe unset
+      const work = await serverWork(inspector, () => repo.save(session));
+      expect(work.calls.hset).toBe(1);
+      expect(work.calls.hdel).toBeUndefined();
+      const stored = await inspector.hgetall(`budget:sessions:{${session.id}}`);
+      expect(Object.keys(stored).sort()).toEqual(['creationTime', 'ip', 'lastAccessedTime', 'maxInactiveInterval', 'sessionAttr:a', 'userAgent']);
+    });
+
     it('a request that reads and writes costs two round trips', async () => {
       const session = await stored(repo, { a: 1 });
       const work = await serverWork(inspector, async () => {

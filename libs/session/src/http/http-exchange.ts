@@ -63,10 +63,30 @@ function responseHeader(exchange: HttpExchange, name: string): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
+/** Every response header set so far, as the platform gives them. */
+function responseHeaders(exchange: HttpExchange): Record<string, unknown> {
+  const response = exchange.platformResponse;
+  return isFastifyReply(response) ? response.getHeaders() : ((response as ServerResponse | undefined)?.getHeaders() ?? {});
+}
+
+/** A copy of the response headers as they are now, which later changes to the response leave as it is. */
+export function responseHeaderSnapshot(exchange: HttpExchange): Record<string, unknown> {
+  // getHeaders() makes a new object, but hands out the lists it holds (Fastify appends to Set-Cookie's in place).
+  const headers = responseHeaders(exchange);
+  for (const name in headers) {
+    const value = headers[name];
+    if (Array.isArray(value)) headers[name] = value.slice();
+  }
+  return headers;
+}
+
 /** Every response header set so far, each as its list of values (names in lower case). */
 export function responseHeaderValues(exchange: HttpExchange): Map<string, string[]> {
-  const response = exchange.platformResponse;
-  const headers = isFastifyReply(response) ? response.getHeaders() : ((response as ServerResponse | undefined)?.getHeaders() ?? {});
+  return headerLists(responseHeaders(exchange));
+}
+
+/** Headers as getHeaders() gives them (or a snapshot), each as its list of values (names in lower case). */
+export function headerLists(headers: Record<string, unknown>): Map<string, string[]> {
   const values = new Map<string, string[]>();
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) values.set(name.toLowerCase(), Array.isArray(value) ? value.map(String) : [String(value)]);

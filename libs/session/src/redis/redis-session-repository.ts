@@ -298,7 +298,8 @@ export class RedisSessionRepository extends BaseSessionRepository {
       Date.now(),
       this.lifetimeMs,
     ];
-    return attributeFields(delta, head, delta.metadata && metadataFields(delta.metadata));
+    // A whole session goes to a key that does not exist yet: it has no fields to delete.
+    return attributeFields(delta, head, delta.metadata && metadataFields(delta.metadata), mode !== 'new' && mode !== 'copy');
   }
 
   /** Keeps the expiry index and the principal index in step after a successful save. */
@@ -427,10 +428,15 @@ function storeUnavailable(error: unknown): never {
 
 /**
  * Appends a delta's attributes (and `extra` fields, named in full) to `head` as the save scripts
- * take them: how many to set, those field/value pairs, then the fields to delete. One array, built
- * in place: this is every write's path.
+ * take them: how many to set, those field/value pairs, then the fields to delete (unless
+ * `withDeletes` is false). One array, built in place: this is every write's path.
  */
-function attributeFields(delta: SessionDelta, head: (string | number)[], extra?: [string, string | undefined][]): (string | number)[] {
+function attributeFields(
+  delta: SessionDelta,
+  head: (string | number)[],
+  extra?: [string, string | undefined][],
+  withDeletes = true,
+): (string | number)[] {
   const countAt = head.push(0) - 1;
   let sets = 0;
   for (const [name, text] of delta.attributes) {
@@ -445,9 +451,10 @@ function attributeFields(delta: SessionDelta, head: (string | number)[], extra?:
       sets++;
     }
   }
+  head[countAt] = sets;
+  if (!withDeletes) return head;
   for (const [name, text] of delta.attributes) if (text === undefined) head.push(ATTRIBUTE_PREFIX + name);
   if (extra) for (const [field, text] of extra) if (text === undefined) head.push(field);
-  head[countAt] = sets;
   return head;
 }
 
