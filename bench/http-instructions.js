@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
+import { BARE_ROUTE, SESSION_ROUTES, usesSessionCookie } from './lib/http-routes.js';
 import { flags, median, printTable, sessionCookie, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,16 +25,6 @@ const options = flags({ platform: 'express', requests: 3000, warmup: 3000, repea
 /** What the platform's users would pick instead of us. */
 const RIVAL = options.platform === 'fastify' ? 'fs-pipelined' : 'es-pipelined';
 if (!options.variants) options.variants = `bare,bare-interceptor,floor-interceptor,ours,${RIVAL}`;
-
-const ROUTES = {
-  bare: [{ name: 'bare', method: 'GET', path: '/bare' }],
-  session: [
-    { name: 'read', method: 'GET', path: '/read' },
-    { name: 'write', method: 'POST', path: '/write' },
-    // A new session each time: sent without the session cookie.
-    { name: 'login', method: 'POST', path: '/login', fresh: true },
-  ],
-};
 
 function load(url, { method, headers, amount }) {
   return new Promise((resolve, reject) => {
@@ -77,8 +68,8 @@ export async function runHttpInstructions() {
       });
       const base = `http://127.0.0.1:${port}`;
       try {
-        const routes = variant.startsWith('bare') ? ROUTES.bare : ROUTES.session;
-        const cookie = variant === 'ours' || variant.startsWith('es') || variant.startsWith('fs') ? await sessionCookie(base) : '';
+        const routes = variant.startsWith('bare') ? [BARE_ROUTE] : SESSION_ROUTES;
+        const cookie = usesSessionCookie(variant) ? await sessionCookie(base) : '';
         const headers = cookie ? { cookie } : {};
         for (const route of routes) {
           const routeHeaders = route.fresh ? {} : headers;

@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { writeRatioChart } from './lib/chart.js';
+import { BARE_ROUTE, SESSION_ROUTES, usesSessionCookie } from './lib/http-routes.js';
 import { cpuMicros, flags, median, printTable, sessionCookie, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,11 +30,6 @@ const VARIANTS = {
   express: ['bare', 'bare-interceptor', 'floor', 'floor-interceptor', 'ours', 'ours-req-session', 'es-default', 'es-pipelined'],
   fastify: ['bare', 'bare-interceptor', 'floor', 'floor-interceptor', 'ours', 'fs-pipelined'],
 };
-const ROUTES = [
-  { name: 'read', method: 'GET', path: '/read' },
-  { name: 'write', method: 'POST', path: '/write' },
-  { name: 'login', method: 'POST', path: '/login', fresh: true },
-];
 
 /** `cookies`: one per request, picked at random, instead of the same headers on every request. */
 function load(url, { method = 'GET', headers = {}, duration, cookies }) {
@@ -92,11 +88,11 @@ export async function runHttpThroughput() {
               (cpuPerRoute[name] ??= []).push(micros);
             };
             if (variant === 'bare' || variant === 'bare-interceptor') {
-              record('bare', await measure(base, { path: '/bare', method: 'GET' }, [], server.pid));
+              record('bare', await measure(base, BARE_ROUTE, [], server.pid));
             } else {
               // The floor keeps no session: its commands go to one fixed hash whatever the load.
-              const cookies = variant.startsWith('floor') ? [] : await sessionCookies(base, options.sessions);
-              for (const route of ROUTES) record(route.name, await measure(base, route, cookies, server.pid));
+              const cookies = usesSessionCookie(variant) ? await sessionCookies(base, options.sessions) : [];
+              for (const route of SESSION_ROUTES) record(route.name, await measure(base, route, cookies, server.pid));
             }
           } finally {
             await server.stop();

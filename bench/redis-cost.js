@@ -8,17 +8,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
-import { flags, printTable, startNodeServer } from './lib/processes.js';
+import { BARE_ROUTE, SESSION_ROUTES } from './lib/http-routes.js';
+import { flags, printTable, sessionCookie, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
 const options = flags({ requests: 200 });
-const ROUTES = [
-  { name: 'untouched', method: 'GET', path: '/bare' },
-  { name: 'read', method: 'GET', path: '/read' },
-  { name: 'write', method: 'POST', path: '/write' },
-  { name: 'login', method: 'POST', path: '/login', fresh: true },
-];
+const ROUTES = [{ ...BARE_ROUTE, name: 'untouched' }, ...SESSION_ROUTES];
 
 async function stats(client) {
   const info = await client.info('stats');
@@ -37,8 +33,7 @@ export async function runRedisCost() {
       const server = await startNodeServer(SERVER, ['express', variant, String(port), redis.url], { env: { SWEEP_MS: '3600000' } });
       const base = `http://127.0.0.1:${port}`;
       try {
-        const login = await fetch(`${base}/login`, { method: 'POST' });
-        const cookie = login.headers.getSetCookie()[0].split(';')[0];
+        const cookie = await sessionCookie(base);
         for (const route of ROUTES) {
           const before = await stats(admin);
           for (let i = 0; i < options.requests; i++) {

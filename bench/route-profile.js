@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { selfTimeByFrame } from './lib/cpu-profiles.js';
+import { BARE_ROUTE, SESSION_ROUTES, usesSessionCookie } from './lib/http-routes.js';
 import { cpuMicros, flags, printTable, sessionCookie, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,13 +32,13 @@ const options = flags({
   top: 12,
   owners: 'nestjs-redis-session',
 });
-const METHODS = { read: 'GET', write: 'POST', login: 'POST', bare: 'GET' };
+const ROUTE = [BARE_ROUTE, ...SESSION_ROUTES].find((route) => route.name === options.route);
 /** Variants whose routes need a session cookie (the login route makes its own sessions). */
-const NEEDS_SESSION = (variant) => ['ours', 'ours-req-session', 'es-default', 'es-pipelined', 'fs-pipelined'].includes(variant) && options.route !== 'login';
+const NEEDS_SESSION = (variant) => usesSessionCookie(variant) && !ROUTE.fresh;
 
 function load(url, headers, amount) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, method: METHODS[options.route], headers, connections: options.connections, amount, timeout: 30 }, (error, result) =>
+    autocannon({ url, method: ROUTE.method, headers, connections: options.connections, amount, timeout: 30 }, (error, result) =>
       error ? reject(error) : resolve(result),
     );
   });
@@ -60,7 +61,7 @@ async function profile(redisUrl, variant) {
   try {
     const base = `http://127.0.0.1:${port}`;
     const headers = NEEDS_SESSION(variant) ? { cookie: await sessionCookie(base) } : {};
-    const url = `${base}/${options.route}`;
+    const url = base + ROUTE.path;
     await load(url, headers, options.warmup);
     const [from, cpuBefore] = [nowMicros(), cpuMicros(server.pid)];
     const result = await load(url, headers, options.requests);
@@ -79,6 +80,7 @@ async function profile(redisUrl, variant) {
 }
 
 export async function runRouteProfile() {
+  if (!ROUTE) throw new Error(`--route ${options.route}: one of bare, ${SESSION_ROUTES.map((route) => route.name).join(', ')}`);
   const redis = await startRedisServer();
   const runs = [];
   try {
@@ -103,7 +105,7 @@ export async function runRouteProfile() {
       ]),
   ];
   console.log(
-    `\n${options.platform} ${METHODS[options.route]} /${options.route}: µs per request (${options.requests} requests after ${options.warmup} of warm-up, ${options.connections} connections, sampled every ${options.interval} µs)`,
+    `\n${options.platform} ${ROUTE.method} ${ROUTE.path}: µs per request (${options.requests} requests after ${options.warmup} of warm-up, ${options.connections} connections, sampled every ${options.interval} µs)`,
   );
   printTable(['owner', ...runs.map((run) => run.variant), ...runs.slice(1).map((run) => `${run.variant} - ${first.variant}`)], rows);
   for (const owner of options.owners.split(',')) {
