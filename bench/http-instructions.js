@@ -3,7 +3,8 @@
 // shared 2-core machines moves by 30% between identical rounds; a count of executed instructions
 // does not depend on what else the machine runs (it still varies a little with V8's JIT and GC).
 // Usage: npm run bench -- instructions [--platform express|fastify] [--requests 3000] [--warmup 3000] [--repeats 3]
-//        [--connections 10] [--variants bare,bare-interceptor,floor-interceptor,ours,es-pipelined]
+//        [--connections 10] [--variants bare,bare-interceptor,floor-interceptor,ours,es-pipelined] [--routes read,write,login]
+// --routes: which session routes to count (all by default); an A/B of one route need not wait for the others.
 // On Fastify the default variants compare with fs-pipelined (@fastify/session) instead of es-pipelined.
 // Each server runs under `valgrind --tool=callgrind` (about 50x slower); after the warm-up its
 // counters are zeroed, a fixed number of requests is sent, and the counters are dumped: the total
@@ -21,10 +22,19 @@ import { flags, median, printTable, sessionCookie, startNodeServer } from './lib
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
-const options = flags({ platform: 'express', requests: 3000, warmup: 3000, repeats: 3, connections: 10, variants: '' });
+const options = flags({ platform: 'express', requests: 3000, warmup: 3000, repeats: 3, connections: 10, variants: '', routes: '' });
 /** What the platform's users would pick instead of us. */
 const RIVAL = options.platform === 'fastify' ? 'fs-pipelined' : 'es-pipelined';
 if (!options.variants) options.variants = `bare,bare-interceptor,floor-interceptor,ours,${RIVAL}`;
+
+/** The session routes --routes names (all when it names none). */
+function sessionRoutes() {
+  if (!options.routes) return SESSION_ROUTES;
+  const names = options.routes.split(',');
+  const unknown = names.filter((name) => !SESSION_ROUTES.some((route) => route.name === name));
+  if (unknown.length > 0) throw new Error(`--routes ${unknown.join(',')}: the session routes are ${SESSION_ROUTES.map((route) => route.name).join(', ')}`);
+  return SESSION_ROUTES.filter((route) => names.includes(route.name));
+}
 
 function load(url, { method, headers, amount }) {
   return new Promise((resolve, reject) => {
@@ -68,7 +78,7 @@ export async function runHttpInstructions() {
       });
       const base = `http://127.0.0.1:${port}`;
       try {
-        const routes = variant.startsWith('bare') ? [BARE_ROUTE] : SESSION_ROUTES;
+        const routes = variant.startsWith('bare') ? [BARE_ROUTE] : sessionRoutes();
         const cookie = usesSessionCookie(variant) ? await sessionCookie(base) : '';
         const headers = cookie ? { cookie } : {};
         for (const route of routes) {
