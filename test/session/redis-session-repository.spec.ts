@@ -4,6 +4,7 @@ import { PRINCIPAL_NAME_INDEX_NAME, SaveMode, type HttpSession } from 'nestjs-re
 import { RedisSessionRepository } from '../../libs/session/src/redis/redis-session-repository.js';
 import { ExpirySweeper } from '../../libs/session/src/redis/expiry-sweeper.js';
 import { RedisKeys } from '../../libs/session/src/redis/redis-keys.js';
+import { CommandLog } from '../harness/command-log.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { uniqueNamespace } from '../harness/redis.js';
 import { serverWork } from './support/redis-stats.js';
@@ -363,14 +364,28 @@ describe('RedisSessionRepository on a private server', () => {
       expect(work.calls.hset).toBe(1);
     });
 
-    it('saving a new session is one round trip (hash and deadline index pipelined)', async () => {
+    it('saving a new session is one round trip: one script writes the hash and its TTL, files the deadline and announces it', async () => {
       const session = repo.createSession();
       session.set('a', 1);
       const work = await serverWork(inspector, () => repo.save(session));
       figures.saveNewSession = work;
       expect(work.reads).toBe(1);
-      expect(work.calls.eval).toBe(1);
-      expect(work.calls.zadd).toBe(1);
+      expect(work.calls).toEqual({ eval: 1, exists: 1, hset: 1, pexpire: 1, zadd: 1, publish: 1 });
+      // The client sent the script alone: the ZADD ran inside it.
+      const log = await CommandLog.start(server.url);
+      try {
+        const another = repo.createSession();
+        another.set('a', 1);
+        await repo.save(another);
+        await log.settle();
+        const sent = log.clientCommands.map(([name]) => name.toLowerCase()).filter((name) => name !== 'echo');
+        expect(sent).toEqual(['eval']);
+        const shard = `budget:expirations:{${repo.keys.shardOf(another.id)}}`;
+        expect(Number(await inspector.zscore(shard, another.id))).toBe(another.lastAccessedTime + another.maxInactiveIntervalInSeconds * 1000);
+        expect(await inspector.pttl(`budget:sessions:{${another.id}}`)).toBeGreaterThan(0);
+      } finally {
+        log.stop();
+      }
     });
 
     it('a new session deletes no field: its hash does not exist yet (an unset attribute or "remember me" included)', async () => {

@@ -117,6 +117,14 @@ export class RedisSessionRepository extends BaseSessionRepository {
 
   protected write(session: HttpSession<any>): Promise<boolean> {
     const delta = session.delta();
+    if (delta.storedId === undefined && !delta.principalChange && delta.maxInactiveIntervalInSeconds !== 0 && !this.#wait) {
+      // A new session without a principal (the first use of a visitor's session): one script, no async step.
+      return withDeadline(this.create(delta), this.commandTimeoutMs).then((result) => {
+        assertIdWasFree(result);
+        session.markSaved(delta);
+        return true;
+      }, storeUnavailable);
+    }
     if (delta.storedId === undefined || delta.id !== delta.storedId || delta.intervalChanged || delta.principalChange || delta.metadata) {
       return this.writeWithIndexes(session, delta);
     }
@@ -130,6 +138,33 @@ export class RedisSessionRepository extends BaseSessionRepository {
       session.markSaved(delta);
       return true;
     }, storeUnavailable);
+  }
+
+  /**
+   * A new session's CREATE script, which on a standalone server also files it in the expiry index;
+   * a Cluster keeps that index in other slots, so there the ZADD goes beside the script. 1 when
+   * written, -1 when the id is taken.
+   */
+  private create(delta: SessionDelta): Promise<number> {
+    const { id } = delta;
+    const principal = delta.attributes.get(PRINCIPAL_NAME_INDEX_NAME) ?? '';
+    const deadline = sessionDeadline(delta, this.settings.maxSessionLifetimeSeconds);
+    const args: string[] = [
+      this.keys.eventChannel,
+      encodeEventMessage('created', id, principal),
+      id,
+      String(delta.creationTime),
+      String(delta.lastAccessedTime),
+      String(delta.maxInactiveIntervalInSeconds),
+      // Past its deadline already (a handler that ran longer than the interval): Redis drops it at once, and the sweeper reports it.
+      deadline === Infinity ? '' : String(Math.max(1, deadline - Date.now())),
+      deadline === Infinity ? '' : String(deadline),
+    ];
+    // A key that does not exist yet has no fields to delete.
+    appendFields(delta, args, delta.metadata && metadataFields(delta.metadata));
+    const key = this.keys.session(id);
+    if (!this.#isCluster) return this.scripts.create(key, this.keys.expirations(this.keys.shardOf(id)), args);
+    return Promise.all([this.scripts.create(key, undefined, args), this.fileDeadline(id, delta.lastAccessedTime, delta)]).then(([result]) => result);
   }
 
   /** A new session, a new id, a new interval or a new principal: the script, then the indexes that follow from it. */
@@ -159,15 +194,13 @@ export class RedisSessionRepository extends BaseSessionRepository {
 
   /** The save script (RENAME included on a standalone server), then the indexes; false when the session is gone. */
   private async saveInOneScript(delta: SessionDelta, isNew: boolean, renamed: boolean, filedByLimit: boolean): Promise<boolean> {
-    const mode = isNew ? 'new' : renamed ? 'rename' : 'update';
     const key = this.keys.session(delta.id);
-    const written = renamed
-      ? this.scripts.rename(key, this.keys.session(delta.storedId!), this.saveArguments(mode, delta))
-      : this.scripts.save(key, this.saveArguments(mode, delta));
-    // A new session is filed in the expiry index in the same round trip.
-    const result = isNew
-      ? (await this.withinDeadline(Promise.all([written, this.fileDeadline(delta.id, delta.lastAccessedTime, delta)])))[0]
-      : await this.withinDeadline(written);
+    const written = isNew
+      ? this.create(delta)
+      : renamed
+        ? this.scripts.rename(key, this.keys.session(delta.storedId!), this.saveArguments('rename', delta))
+        : this.scripts.save(key, this.saveArguments('update', delta));
+    const result = await this.withinDeadline(written);
     assertIdWasFree(result);
     if (result === 0) return false;
     if (renamed || delta.intervalChanged || delta.principalChange) await this.withinDeadline(this.updateIndexes(delta, renamed, isNew, filedByLimit));
@@ -285,12 +318,12 @@ export class RedisSessionRepository extends BaseSessionRepository {
 
   private saveArguments(mode: string, delta: SessionDelta): (string | number)[] {
     const principal = delta.attributes.get(PRINCIPAL_NAME_INDEX_NAME) ?? '';
-    const interval = mode === 'new' || delta.intervalChanged ? String(delta.maxInactiveIntervalInSeconds) : '';
+    const interval = mode === 'copy' || delta.intervalChanged ? String(delta.maxInactiveIntervalInSeconds) : '';
     // Event payloads only where the script may publish them.
     const head = [
       mode,
       this.keys.eventChannel,
-      modeEventPayload(mode, delta, principal),
+      modeEventPayload(mode, delta),
       interval === '0' ? encodeEventMessage('expired', delta.id, principal) : '',
       interval,
       delta.creationTime,
@@ -299,7 +332,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
       this.lifetimeMs,
     ];
     // A whole session goes to a key that does not exist yet: it has no fields to delete.
-    return attributeFields(delta, head, delta.metadata && metadataFields(delta.metadata), mode !== 'new' && mode !== 'copy');
+    return attributeFields(delta, head, delta.metadata && metadataFields(delta.metadata), mode !== 'copy');
   }
 
   /** Keeps the expiry index and the principal index in step after a successful save. */
@@ -414,9 +447,8 @@ export class RedisSessionRepository extends BaseSessionRepository {
   }
 }
 
-/** The event SAVE publishes for its mode: created ('new'); changed ('update') and renamed ('rename') when the session is watched. */
-function modeEventPayload(mode: string, delta: SessionDelta, principal: string): string {
-  if (mode === 'new') return encodeEventMessage('created', delta.id, principal);
+/** The event SAVE publishes for its mode, when the session is watched: changed ('update'), renamed ('rename'). */
+function modeEventPayload(mode: string, delta: SessionDelta): string {
   if (mode === 'update') return encodeChangedMessage(delta.id);
   return mode === 'rename' ? encodeRenameMessage(delta.storedId!, delta.id) : '';
 }
@@ -438,6 +470,15 @@ function attributeFields(
   withDeletes = true,
 ): (string | number)[] {
   const countAt = head.push(0) - 1;
+  head[countAt] = appendFields(delta, head, extra);
+  if (!withDeletes) return head;
+  for (const [name, text] of delta.attributes) if (text === undefined) head.push(ATTRIBUTE_PREFIX + name);
+  if (extra) for (const [field, text] of extra) if (text === undefined) head.push(field);
+  return head;
+}
+
+/** Appends the field/value pairs a delta sets (attributes, then `extra` fields named in full) to `head`; returns how many. */
+function appendFields(delta: SessionDelta, head: (string | number)[], extra?: [string, string | undefined][]): number {
   let sets = 0;
   for (const [name, text] of delta.attributes) {
     if (text === undefined) continue;
@@ -451,11 +492,7 @@ function attributeFields(
       sets++;
     }
   }
-  head[countAt] = sets;
-  if (!withDeletes) return head;
-  for (const [name, text] of delta.attributes) if (text === undefined) head.push(ATTRIBUTE_PREFIX + name);
-  if (extra) for (const [field, text] of extra) if (text === undefined) head.push(field);
-  return head;
+  return sets;
 }
 
 /** The metadata as hash fields; undefined values are fields to delete. */

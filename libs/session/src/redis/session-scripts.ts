@@ -38,11 +38,28 @@ return interval
 `;
 
 /**
+ * KEYS[1] a new session's key; KEYS[2] its shard of the expiry index, given on a standalone server
+ * only (on a Cluster it lives in another slot, and the caller files the session itself).
+ * ARGV: event channel, created-event payload, id, creationTime, lastAccessedTime, interval, TTL in
+ * ms ('' for none), deadline to file ('' for none), then field/value pairs.
+ * Returns 1 when written, -1 when the id is taken. A script of its own, short, with the values the
+ * caller worked out: it is every login's and every new session's write.
+ */
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+redis.call('HSET', KEYS[1], 'creationTime', ARGV[4], 'lastAccessedTime', ARGV[5], 'maxInactiveInterval', ARGV[6], unpack(ARGV, 9))
+if ARGV[7] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
+if KEYS[2] and ARGV[8] ~= '' then redis.call('ZADD', KEYS[2], ARGV[8], ARGV[3]) end
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return 1
+`;
+
+/**
  * Writes a session's delta. KEYS[1] the session's key; KEYS[2] (mode 'rename') its old key.
- * Mode 'copy' writes a whole session under a new id as 'new' does, but announces no creation
- * (Cluster changeId, where the old key is in another slot).
- * ARGV: mode ('new'|'copy'|'update'|'rename'), event channel, the mode's event payload (created for
- * 'new'; changed for 'update' and renamed for 'rename', published only when the session is watched), expired-event payload,
+ * Mode 'copy' writes a whole session under a new id (Cluster changeId, where the old key is in
+ * another slot), and announces nothing: the caller tells of the rename.
+ * ARGV: mode ('copy'|'update'|'rename'), event channel, the mode's event payload (changed for
+ * 'update' and renamed for 'rename', published only when the session is watched), expired-event payload,
  * interval ('' = unchanged), creationTime, lastAccessedTime, now, absolute lifetime in ms ('' for none),
  * n, then n field/value pairs, then fields to delete. A new interval sets the key's TTL to the earlier
  * of the idle deadline (from the last access) and the absolute one.
@@ -51,7 +68,7 @@ return interval
 const SAVE = `
 local key = KEYS[1]
 local mode = ARGV[1]
-local whole = mode == 'new' or mode == 'copy'
+local whole = mode == 'copy'
 if whole then
   if redis.call('EXISTS', key) == 1 then return -1 end
 elseif mode == 'rename' then
@@ -98,9 +115,7 @@ if ARGV[5] ~= '' then
   end
   if ttl then redis.call('PEXPIRE', key, ttl) else redis.call('PERSIST', key) end
 end
-if mode == 'new' then
-  redis.call('PUBLISH', ARGV[2], ARGV[3])
-elseif mode ~= 'copy' and redis.call('HGET', key, '${WATCHED_FIELD}') then
+if not whole and redis.call('HGET', key, '${WATCHED_FIELD}') then
   redis.call('PUBLISH', ARGV[2], ARGV[3])
 end
 return 1
@@ -241,6 +256,8 @@ class LuaScript {
 }
 
 const touch = new LuaScript(TOUCH, 1);
+const create = new LuaScript(CREATE, 1);
+const createAndFile = new LuaScript(CREATE, 2);
 const save = new LuaScript(SAVE, 1);
 const rename = new LuaScript(SAVE, 2);
 const update = new LuaScript(UPDATE, 1);
@@ -258,6 +275,11 @@ export class SessionScripts {
   /** `lifetimeMs`: the absolute lifetime, '' for none. */
   touch(key: string, now: number, lifetimeMs: number | ''): Promise<number | null> {
     return touch.run(this.client, [key, now, lifetimeMs]);
+  }
+
+  /** `args`: CREATE's ARGV. `shardKey`: the expiry index's shard to file it in, on a standalone server; undefined on a Cluster. */
+  create(key: string, shardKey: string | undefined, args: string[]): Promise<number> {
+    return shardKey === undefined ? create.run(this.client, [key, ...args]) : createAndFile.run(this.client, [key, shardKey, ...args]);
   }
 
   /** `args`: SAVE's ARGV. */
