@@ -14,6 +14,7 @@ const PADDING = (3 - (SESSION_ID_LENGTH % 3)) % 3;
 const LAST_CHARACTER = ['[A-Za-z0-9+/]', '[AEIMQUYcgkosw048]', '[AQgw]'][PADDING];
 const BASE64_ID = new RegExp(`^[A-Za-z0-9+/]{${Math.ceil(SESSION_ID_LENGTH / 3) * 4 - PADDING - 1}}${LAST_CHARACTER}={${PADDING}}$`);
 const NO_IDS: readonly string[] = Object.freeze([]);
+const EXPIRED = `; Max-Age=0; Expires=${new Date(0).toUTCString()}`;
 
 /**
  * The `SESSION` cookie, as Spring's CookieHttpSessionIdResolver + DefaultCookieSerializer:
@@ -26,9 +27,12 @@ const NO_IDS: readonly string[] = Object.freeze([]);
  */
 export class CookieSessionIdResolver implements SessionIdResolver {
   private readonly cookie: ResolvedCookieOptions;
+  /** The attributes after the cookie's lifetime, for a Secure cookie and for a plain one: fixed once the options are. */
+  readonly #attributes: { secure: string; plain: string };
 
   constructor(cookie: SessionCookieOptions = {}) {
     this.cookie = resolveCookieOptions(cookie);
+    this.#attributes = { secure: fixedAttributes(this.cookie, true), plain: fixedAttributes(this.cookie, false) };
   }
 
   resolveSessionIds(exchange: HttpExchange): readonly string[] {
@@ -40,35 +44,28 @@ export class CookieSessionIdResolver implements SessionIdResolver {
     return ids ?? NO_IDS;
   }
 
-  /** A "remember me" session's `lifetime` makes the cookie persistent for that long; otherwise `cookie.maxAgeSeconds`, if set. */
   /** A persistent cookie (`maxAgeSeconds`) is sent again as the session is used, so that it expires with it (rolling). */
   get renewsOnTouch(): boolean {
     return this.cookie.maxAgeSeconds !== undefined;
   }
 
+  /** A "remember me" session's `lifetime` makes the cookie persistent for that long; otherwise `cookie.maxAgeSeconds`, if set. */
   setSessionId(exchange: HttpExchange, id: string, lifetime?: SessionIdLifetime): void {
     const encoded = this.cookie.base64 ? Buffer.from(id, 'utf8').toString('base64') : id;
     const value = this.cookie.secrets ? signature.sign(encoded, this.cookie.secrets[0]) : encoded;
     const maxAge = lifetime?.maxAgeSeconds ?? this.cookie.maxAgeSeconds;
-    const persistence = maxAge === undefined ? [] : [`Max-Age=${maxAge}`, `Expires=${new Date(Date.now() + maxAge * 1000).toUTCString()}`];
-    this.write(exchange, value, persistence);
+    this.write(exchange, value, maxAge === undefined ? '' : `; Max-Age=${maxAge}; Expires=${new Date(Date.now() + maxAge * 1000).toUTCString()}`);
   }
 
   expireSession(exchange: HttpExchange): void {
-    this.write(exchange, '', ['Max-Age=0', `Expires=${new Date(0).toUTCString()}`]);
+    this.write(exchange, '', EXPIRED);
   }
 
-  private write(exchange: HttpExchange, value: string, lifetime: string[]): void {
-    const { name, path, domain, httpOnly, sameSite, secure, partitioned, priority } = this.cookie;
-    const parts = [`${name}=${value}`, ...lifetime, `Path=${path}`];
-    if (domain) parts.push(`Domain=${domain}`);
-    const isSecureCookie = secure === true || (secure === 'auto' && isSecure(exchange));
-    if (isSecureCookie) parts.push('Secure');
-    if (httpOnly) parts.push('HttpOnly');
-    parts.push(`SameSite=${sameSite}`);
-    if (partitioned && isSecureCookie) parts.push('Partitioned');
-    if (priority) parts.push(`Priority=${priority}`);
-    setResponseHeader(exchange, 'Set-Cookie', parts.join('; '), name);
+  /** `lifetime`: the Max-Age and Expires attributes, each after "; " ('' for a browser-session cookie). */
+  private write(exchange: HttpExchange, value: string, lifetime: string): void {
+    const { name, secure } = this.cookie;
+    const attributes = secure === true || (secure === 'auto' && isSecure(exchange)) ? this.#attributes.secure : this.#attributes.plain;
+    setResponseHeader(exchange, 'Set-Cookie', `${name}=${value}${lifetime}${attributes}`, name);
   }
 
   private decode(sent: string): string | undefined {
@@ -89,4 +86,16 @@ export class CookieSessionIdResolver implements SessionIdResolver {
     }
     return undefined;
   }
+}
+
+/** The attributes that follow the lifetime, each after "; ", in the order Spring's DefaultCookieSerializer writes them. */
+function fixedAttributes(cookie: ResolvedCookieOptions, secure: boolean): string {
+  let attributes = `; Path=${cookie.path}`;
+  if (cookie.domain) attributes += `; Domain=${cookie.domain}`;
+  if (secure) attributes += '; Secure';
+  if (cookie.httpOnly) attributes += '; HttpOnly';
+  attributes += `; SameSite=${cookie.sameSite}`;
+  if (cookie.partitioned && secure) attributes += '; Partitioned';
+  if (cookie.priority) attributes += `; Priority=${cookie.priority}`;
+  return attributes;
 }
