@@ -192,7 +192,7 @@ export class RedisSessionRepository extends BaseSessionRepository {
     return true;
   }
 
-  /** The save script (RENAME included on a standalone server), then the indexes; false when the session is gone. */
+  /** The session's script (CREATE for a new one; SAVE, with the RENAME on a standalone server), then the indexes; false when the session is gone. */
   private async saveInOneScript(delta: SessionDelta, isNew: boolean, renamed: boolean, filedByLimit: boolean): Promise<boolean> {
     const key = this.keys.session(delta.id);
     const written = isNew
