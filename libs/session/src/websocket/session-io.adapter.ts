@@ -6,6 +6,7 @@ import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import { SessionHandshakeInterceptor } from './session-handshake.interceptor.js';
 import { SessionIoAdapterCheck } from './session-io-adapter.check.js';
 import { SessionMessageInterceptor } from './session-message.interceptor.js';
+import { bindSocketMessageHandlers } from './socket-message-handlers.js';
 
 interface Interceptors {
   handshake: SessionHandshakeInterceptor;
@@ -37,8 +38,10 @@ export class SessionIoAdapter extends IoAdapter {
     return created as Server;
   }
 
+  /** As IoAdapter's, without its RxJS pipeline per socket and handler (see bindSocketMessageHandlers). */
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: any) => Observable<any>): void {
-    super.bindMessageHandlers(socket, this.interceptors().messages.bindHandlers(socket, handlers), transform);
+    const bound = this.interceptors().messages.bindHandlers(socket, handlers);
+    bindSocketMessageHandlers(socket, bound, transform, (payload) => this.mapPayload(payload), this.logger);
   }
 
   private installOnServer(server: Server): void {
