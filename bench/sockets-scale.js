@@ -10,9 +10,11 @@
 // small cycle of the same (--warmup-sockets N, default 1000: log in, open, expire the same way),
 // which is the one the figures are measured against. --heap-snapshots <dir> also has the instance
 // write V8 heap snapshots there (cold, warm, after-expiry-<cycle>, after-window), to compare with
-// bench/lib/heap-snapshot-diff.js.
+// bench/lib/heap-snapshot-diff.js. --profile <dir> runs the instance under --cpu-prof (profiles
+// written there) and prints where its CPU went from the first mass expiry's first deadline to its
+// last close, by owner and by the library's frames: what bounds how fast it closes sockets.
 // Usage: npm run bench -- sockets [--sockets 10000] [--concurrency 200] [--chat-seconds 20] [--chat-interval 5] [--cycles 2]
-//   [--warmup-sockets 1000] [--heap-snapshots <dir>]
+//   [--warmup-sockets 1000] [--heap-snapshots <dir>] [--profile <dir>]
 // Bounded: every phase has a deadline and a fixed count; the whole run takes about 3-4 minutes.
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
+import { selfTimeByFrame } from './lib/cpu-profiles.js';
 import { flags, median, printTable, startNodeServer } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,6 +35,7 @@ const options = flags({
   cycles: 2,
   'warmup-sockets': 1000,
   'heap-snapshots': undefined,
+  profile: undefined,
 });
 const PHASE_TIMEOUT_MS = 120_000;
 /** The mass expiry's deadlines fall in the second that starts this long after the request (time to set them all). */
@@ -145,6 +149,7 @@ async function expireAll(sockets) {
     lags,
     reasons,
     deadlinesSpreadMs: lastDeadline - Math.min(...deadlines),
+    firstDeadline: Math.min(...deadlines),
     withinTwoSeconds: lags.filter((lag) => lag >= 0 && lag <= 2000).length,
     lagP99Ms: lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))],
     lastClosedAt: Math.max(lastDeadline, ...closedAt.filter((at) => at !== undefined)),
@@ -158,7 +163,11 @@ export async function runSocketsScale() {
   const snapshotDir = options['heap-snapshots'] === undefined ? undefined : resolvePath(options['heap-snapshots']);
   if (snapshotDir !== undefined) mkdirSync(snapshotDir, { recursive: true });
   const serverArgs = [String(port), redis.url, ...(snapshotDir === undefined ? [] : [snapshotDir])];
-  const server = await startNodeServer(SERVER, serverArgs, { env: { NODE_OPTIONS: '--expose-gc' }, timeoutMs: 60_000 });
+  const profileDir = options.profile === undefined ? undefined : resolvePath(options.profile);
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  // --cpu-prof is not allowed in NODE_OPTIONS: it goes before the script.
+  const [script, args] = profileDir === undefined ? [SERVER, serverArgs] : ['--cpu-prof', [`--cpu-prof-dir=${profileDir}`, SERVER, ...serverArgs]];
+  const server = await startNodeServer(script, args, { env: { NODE_OPTIONS: '--expose-gc' }, timeoutMs: 60_000 });
   const base = `http://127.0.0.1:${port}`;
   const sockets = [];
   const n = options.sockets;
@@ -228,7 +237,9 @@ export async function runSocketsScale() {
       serverCpuMicrosPerMessage: (cpuAfter - cpuBefore) / acked,
     };
 
-    const { lags, reasons, deadlinesSpreadMs, withinTwoSeconds, lagP99Ms, lastClosedAt } = await expireAll(sockets);
+    const { lags, reasons, deadlinesSpreadMs, withinTwoSeconds, lagP99Ms, firstDeadline, lastClosedAt } = await expireAll(sockets);
+    // The mass expiry's window in the monotonic clock that V8's profile samples use.
+    const expiryWindow = { from: monotonicMicrosAt(firstDeadline), to: monotonicMicrosAt(lastClosedAt) };
     let lastEndedAt = lastClosedAt;
     const early = lags.filter((lag) => lag < 0).length;
     const afterExpiry = await stats(base);
@@ -349,13 +360,44 @@ export async function runSocketsScale() {
         [`instance heap ${ENDED_IDS_WINDOW_MS / 1000} s after the last close minus warm baseline (MB)`, mb(memory.afterWindowHeap - memory.baselineHeap)],
       ],
     );
-    return { options, loginsPerSecond, handshakesPerSecond, perSession, perSocket, chat, expiry, memory, laterCycles };
+    let expiryProfile;
+    if (profileDir !== undefined) {
+      for (const socket of sockets) socket?.close();
+      await server.stop(); // the profile is written on exit
+      expiryProfile = printExpiryProfile(profileDir, expiryWindow, expiry.closed);
+    }
+    return { options, loginsPerSecond, handshakesPerSecond, perSession, perSocket, chat, expiry, memory, laterCycles, expiryProfile };
   } finally {
     for (const socket of sockets) socket?.close();
     info.disconnect();
     await server.stop();
     await redis.stop();
   }
+}
+
+/** An epoch time (ms) in µs of the monotonic clock (process.hrtime's, which V8's samples share on Linux). */
+function monotonicMicrosAt(epochMs) {
+  return Number(process.hrtime.bigint() / 1000n) - (Date.now() - epochMs) * 1000;
+}
+
+/** The instance's CPU over the first mass expiry, µs per closed socket: by owner, then the library's top frames. */
+function printExpiryProfile(folder, window, closed) {
+  const { frames } = selfTimeByFrame(folder, window);
+  const byOwner = new Map();
+  for (const { micros, owner } of frames.values()) byOwner.set(owner, (byOwner.get(owner) ?? 0) + micros / closed);
+  const owners = [...byOwner].filter(([owner]) => owner !== '(idle)').sort((a, b) => b[1] - a[1]);
+  const busy = owners.reduce((sum, [, micros]) => sum + micros, 0);
+  console.log(`\nInstance CPU from the first deadline to the last close (${((window.to - window.from) / 1000).toFixed(0)} ms), µs per closed socket`);
+  printTable(
+    ['owner', 'µs per socket'],
+    [['sampled, not idle', busy.toFixed(1)], ...owners.filter(([, micros]) => micros >= 0.5).map(([owner, micros]) => [owner, micros.toFixed(1)])],
+  );
+  const top = [...frames].filter(([key]) => !key.startsWith('(idle)')).sort((a, b) => b[1].micros - a[1].micros);
+  printTable(
+    ['frame (top 25 by self time)', 'owner', 'µs per socket'],
+    top.slice(0, 25).map(([key, { owner, micros }]) => [key, owner, (micros / closed).toFixed(1)]),
+  );
+  return { windowMs: (window.to - window.from) / 1000, busyMicrosPerSocket: busy, byOwner: Object.fromEntries(owners) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
