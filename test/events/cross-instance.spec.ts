@@ -72,6 +72,34 @@ describe('session events across two instances', () => {
     expect([a.count(session.id, 'deleted'), b.count(session.id, 'deleted')]).toEqual([0, 0]);
   });
 
+  it("an expiry costs Redis the sweeper's claim alone, however many instances hear of it", async () => {
+    const { session } = await storeSession(a.repository, { a: 1 }, 1);
+    // Every command naming the session's id, from any client, while it expires (not those run inside a script).
+    const monitor = await raw.monitor();
+    const naming: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua' && args.some((arg) => arg.includes(session.id))) naming.push(args);
+    });
+    try {
+      await Promise.all([a, b].map((instance) => instance.waitFor((e) => e.sessionId === session.id && e.type === 'expired', 5000)));
+      await sleep(1500); // past the listeners' grace: a late claim by either would show here
+    } finally {
+      monitor.disconnect();
+    }
+    const names = naming.map((args) => args[0]!.toLowerCase());
+    // The sweeper: PTTL, the FORGET claim, the announcement. Each instance's 'expired' keyevent
+    // waits for that announcement instead of claiming too (a FORGET and an HGET per instance).
+    expect(names.sort()).toEqual(['eval', 'pttl', 'publish']);
+  });
+
+  it("an expiry only Redis knows of (a TTL set behind the library's back) still yields one expired on each", async () => {
+    const { session } = await storeSession(a.repository, { a: 1 }, -1); // never expires: not in the sweeper's index
+    await raw.pexpire(`${namespace}:sessions:{${session.id}}`, 100);
+    await Promise.all([a, b].map((instance) => instance.waitFor((e) => e.sessionId === session.id && e.type === 'expired', 4000)));
+    await sleep(1500);
+    expect([a.count(session.id, 'expired'), b.count(session.id, 'expired')]).toEqual([1, 1]);
+  });
+
   it('a session kept in use does not expire', async () => {
     const { session } = await storeSession(a.repository, { a: 1 }, 1);
     for (let i = 0; i < 6; i++) {

@@ -13,6 +13,13 @@ const DEDUPE_WINDOW_MS = 30_000;
 const ANNOUNCEMENT_GRACE_MS = 1000;
 /** Cluster only: how long a keyspace 'del' waits for a 'renamed' message that would explain it. */
 const RENAME_GRACE_MS = 100;
+/**
+ * How long a keyspace 'expired' waits for the expiry sweeper's announcement. Every instance runs
+ * a sweeper, which tells of a due session within a tick; claiming it here too would cost Redis a
+ * FORGET and an HGET per instance and per expiry. The notification stays the backstop for what
+ * only Redis knows: a TTL set behind the library's back.
+ */
+const EXPIRED_GRACE_MS = 1000;
 
 /**
  * Turns what Redis tells into SessionEvents, on every instance:
@@ -85,7 +92,8 @@ export class RedisEventListener {
     const type = event === 'del' ? 'deleted' : 'expired';
     // A Cluster's change of id ends with a DEL of the old key; its 'renamed' message travels on
     // another connection (and the cluster bus), so give it a moment to arrive first.
-    if (type === 'deleted' && this.#isCluster) setTimeout(() => this.announce(type, id), RENAME_GRACE_MS).unref();
+    const graceMs = type === 'expired' ? EXPIRED_GRACE_MS : this.#isCluster ? RENAME_GRACE_MS : 0;
+    if (graceMs > 0) setTimeout(() => this.announce(type, id), graceMs).unref();
     else this.announce(type, id);
   }
 
