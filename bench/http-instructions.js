@@ -8,19 +8,18 @@
 // --routes: which session routes to count (all by default); an A/B of one route need not wait for the others.
 // --warmup: 12,000 by default, as a login server was measured still being optimized after 3,000 logins.
 // On Fastify the default variants compare with fs-pipelined (@fastify/session) instead of es-pipelined.
-// Each server runs under `valgrind --tool=callgrind` (about 50x slower); after the warm-up its
+// Each server runs under `valgrind --tool=callgrind` (bench/lib/callgrind.js); after the warm-up its
 // counters are zeroed, a fixed number of requests is sent, and the counters are dumped: the total
 // over the requests, divided by their number. Redis and the load generator run natively. Our
 // server's expiry sweeper is slowed to once an hour: its ticks are per instance, not per request.
 import autocannon from 'autocannon';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
+import { requireValgrind, startUnderCallgrind } from './lib/callgrind.js';
 import { BARE_ROUTE, SESSION_ROUTES, usesSessionCookie } from './lib/http-routes.js';
-import { flags, median, printTable, sessionCookie, startNodeServer } from './lib/processes.js';
+import { flags, median, printTable, sessionCookie } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
@@ -44,40 +43,23 @@ function load(url, { method, headers, amount }) {
   });
 }
 
-/** Zeroes the server's counters, sends the requests, dumps the counters: instructions per request. */
-async function count(pid, outDir, url, route, headers) {
-  const before = new Set(readdirSync(outDir));
-  execFileSync('callgrind_control', ['-z', String(pid)], { stdio: 'ignore' });
-  const result = await load(url + route.path, { method: route.method, headers, amount: options.requests });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}${route.path}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  execFileSync('callgrind_control', ['-d', String(pid)], { stdio: 'ignore' });
-  const dump = readdirSync(outDir).find((name) => !before.has(name));
-  if (!dump) throw new Error('callgrind wrote no dump');
-  const totals = /^totals: (\d+)/m.exec(readFileSync(join(outDir, dump), 'utf8'));
-  if (!totals) throw new Error(`no totals in ${dump}`);
-  return Number(totals[1]) / result.requests.total;
+/** Instructions per request of `route`, counted over a fixed number of requests. */
+function count(server, url, route, headers) {
+  return server.count(async () => {
+    const result = await load(url + route.path, { method: route.method, headers, amount: options.requests });
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}${route.path}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    return result.requests.total;
+  });
 }
 
 export async function runHttpInstructions() {
-  try {
-    execFileSync('sh', ['-c', 'command -v valgrind && command -v callgrind_control'], { stdio: 'ignore' });
-  } catch {
-    throw new Error('This benchmark needs valgrind (Debian: apt-get install valgrind)');
-  }
+  requireValgrind();
   const redis = await startRedisServer();
   const counts = {}; // "variant route" -> [instructions per request, per repeat]
   try {
     for (const variant of options.variants.split(',')) {
-      const outDir = mkdtempSync(join(tmpdir(), 'callgrind-'));
       const port = await freePort();
-      // --smc-check: V8 writes the code it runs; the default check misses code on the heap.
-      const server = await startNodeServer(SERVER, [options.platform, variant, String(port), redis.url], {
-        command: ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(outDir, 'cg.out')}`],
-        timeoutMs: 300_000,
-        // Under valgrind a reply takes longer to be read than the 2 s deadline allows at times; the
-        // sweeper's background ticks (every 200 ms) would be counted as the requests' work.
-        env: { COMMAND_TIMEOUT_MS: '60000', SWEEP_MS: '3600000' },
-      });
+      const server = await startUnderCallgrind(SERVER, [options.platform, variant, String(port), redis.url]);
       const base = `http://127.0.0.1:${port}`;
       try {
         const routes = variant.startsWith('bare') ? [BARE_ROUTE] : sessionRoutes();
@@ -87,12 +69,11 @@ export async function runHttpInstructions() {
           const routeHeaders = route.fresh ? {} : headers;
           await load(base + route.path, { method: route.method, headers: routeHeaders, amount: options.warmup });
           const samples = (counts[`${variant} ${route.name}`] = []);
-          for (let repeat = 0; repeat < options.repeats; repeat++) samples.push(await count(server.pid, outDir, base, route, routeHeaders));
+          for (let repeat = 0; repeat < options.repeats; repeat++) samples.push(await count(server, base, route, routeHeaders));
           process.stderr.write(`  ${variant} ${route.name}: ${samples.map((n) => Math.round(n / 1000)).join(', ')} k instructions/request\n`);
         }
       } finally {
         await server.stop();
-        rmSync(outDir, { recursive: true, force: true });
       }
     }
   } finally {

@@ -1,5 +1,5 @@
 // npm run bench -- <part> [flags]: builds what the benchmarks run, then runs one part, or all.
-// Parts: http, redis-cost, memory, ws, expiry, socket-close, soak, instructions, sockets, route-profile (the last four are not part of "all": they run for minutes, or are a diagnosis). Each starts and stops its own Redis and servers on loopback.
+// Parts: http, redis-cost, memory, ws, expiry, socket-close, soak, instructions, ws-instructions, sockets, route-profile (the last five are not part of "all": they run for minutes, or are a diagnosis). Each starts and stops its own Redis and servers on loopback.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +14,14 @@ const PARTS = {
   'socket-close': 'socket-close-latency.js',
   soak: 'soak.js',
   instructions: 'http-instructions.js',
+  'ws-instructions': 'ws-instructions.js',
   sockets: 'sockets-scale.js',
   'route-profile': 'route-profile.js',
 };
 
 const [part = 'all', ...rest] = process.argv.slice(2);
-const selected = part === 'all' ? Object.keys(PARTS).filter((name) => !['soak', 'instructions', 'sockets', 'route-profile'].includes(name)) : [part];
+const selected =
+  part === 'all' ? Object.keys(PARTS).filter((name) => !['soak', 'instructions', 'ws-instructions', 'sockets', 'route-profile'].includes(name)) : [part];
 for (const name of selected) {
   if (!PARTS[name]) {
     console.error(`Unknown part "${name}". Parts: ${Object.keys(PARTS).join(', ')}, all`);

@@ -15,9 +15,9 @@ import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { io } from 'socket.io-client';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { flags, median, printTable, startNodeServer } from './lib/processes.js';
+import { openSockets, PAYLOAD } from './lib/ws-clients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'lib/ws-bench-server.js');
@@ -26,7 +26,6 @@ if (!(options.rounds >= 3)) throw new Error('--rounds must be at least 3 (median
 /** Upper bound on messages per measurement, whatever the duration: keeps every loop bounded in count too. */
 const MAX_MESSAGES = 2_000_000;
 const ACK_TIMEOUT_MS = 10_000;
-const PAYLOAD = { text: 'hello, this is a chat message of ordinary length', n: 0 };
 
 const VARIANTS = ['bare', 'raw', 'session'];
 const PATTERNS = [
@@ -36,39 +35,6 @@ const PATTERNS = [
   // nothing changed). Measured target: >= 0.85x raw echo, <= 0.01 Redis commands per message.
   { name: '1 socket, 50 in flight, handler reads @Session()', sockets: 1, inFlight: 50, event: 'whoami', sessionOnly: true },
 ];
-
-async function login(base) {
-  const response = await fetch(`${base}/login`, { method: 'POST' });
-  const cookie = response.headers.getSetCookie()[0];
-  if (response.status !== 200 || !cookie) throw new Error(`login failed: HTTP ${response.status}`);
-  return cookie.split(';')[0];
-}
-
-async function openSockets(base, count, withSession) {
-  const sockets = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const headers = withSession ? { cookie: await login(base) } : {};
-      const socket = io(base, { transports: ['websocket'], extraHeaders: headers, reconnection: false, forceNew: true });
-      sockets.push(socket);
-      await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('socket did not connect within 5 s')), 5000);
-        socket.once('connect', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        socket.once('connect_error', (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-      });
-    }
-    return sockets;
-  } catch (error) {
-    for (const socket of sockets) socket.close();
-    throw error;
-  }
-}
 
 /** Keeps `inFlight` acked messages outstanding per socket for `durationMs`; resolves to acked messages per second. */
 async function pump(sockets, inFlight, event, durationMs) {

@@ -58,7 +58,18 @@ class BenchModule {}
 Reflect.decorate(
   [
     Module({
-      imports: withModule ? [EnableRedisHttpSession.forRoot({ redis: redisUrl, redisNamespace: 'bench:ws', maxInactiveIntervalInSeconds: 1800 })] : [],
+      imports: withModule
+        ? [
+            EnableRedisHttpSession.forRoot({
+              redis: redisUrl,
+              redisNamespace: 'bench:ws',
+              maxInactiveIntervalInSeconds: 1800,
+              // Raised and slowed under callgrind (bench/lib/callgrind.js); the defaults otherwise.
+              commandTimeoutMs: Number(process.env.COMMAND_TIMEOUT_MS ?? 2000),
+              sweepIntervalMs: Number(process.env.SWEEP_MS ?? 200),
+            }),
+          ]
+        : [],
       controllers: withModule ? [LoginController, CpuController] : [CpuController],
       providers: [EchoGateway],
     }),
