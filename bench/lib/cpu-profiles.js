@@ -22,6 +22,11 @@ export function ownerOf({ functionName, url }) {
   return url ? whereOf(url) : functionName;
 }
 
+/** How a frame is named in the tables: "function file:line". */
+export function frameKey({ functionName, url, lineNumber }) {
+  return `${functionName || '(anonymous)'} ${whereOf(url)}:${lineNumber + 1}`;
+}
+
 /**
  * Self time (µs) by frame, keyed "function file:line", with each frame's owner, and the total
  * sampled. `window` ({ from, to }, µs of the system's monotonic clock, which V8's sample times and
@@ -38,7 +43,7 @@ export function selfTimeByFrame(folder, window) {
       at += profile.timeDeltas[i];
       if (window && (at < window.from || at > window.to)) return;
       const frame = nodes.get(id).callFrame;
-      const key = `${frame.functionName || '(anonymous)'} ${whereOf(frame.url)}:${frame.lineNumber + 1}`;
+      const key = frameKey(frame);
       const entry = frames.get(key) ?? { micros: 0, owner: ownerOf(frame) };
       entry.micros += profile.timeDeltas[i];
       frames.set(key, entry);
