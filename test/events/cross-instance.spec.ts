@@ -86,10 +86,12 @@ describe('session events across two instances', () => {
     } finally {
       monitor.disconnect();
     }
-    const names = naming.map((args) => args[0]!.toLowerCase());
-    // The sweeper: PTTL, the FORGET claim, the announcement. Each instance's 'expired' keyevent
-    // waits for that announcement instead of claiming too (a FORGET and an HGET per instance).
-    expect(names.sort()).toEqual(['eval', 'pttl', 'publish']);
+    const count = (name: string) => naming.filter((args) => args[0]!.toLowerCase() === name).length;
+    // The sweeper: PTTL (again, with a ZADD, if a sweep came in the millisecond before the key
+    // expired), the FORGET claim, the announcement. Each instance's 'expired' keyevent waits for
+    // that announcement instead of claiming too (a FORGET and an HGET per instance).
+    expect({ forget: count('eval'), hget: count('hget'), publish: count('publish') }).toEqual({ forget: 1, hget: 0, publish: 1 });
+    expect(count('pttl')).toBeGreaterThanOrEqual(1);
   });
 
   it("an expiry only Redis knows of (a TTL set behind the library's back) still yields one expired on each", async () => {

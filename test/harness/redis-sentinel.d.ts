@@ -10,8 +10,11 @@ export interface RedisSentinel {
   readonly replicas: RedisServer[];
   /** SIGKILL to the primary: no shutdown, no last replication. */
   killPrimary(): void;
-  /** Resolves with the new master's port once every sentinel reports one and the same former replica as master. */
-  waitForFailover(timeoutMs?: number): Promise<number>;
+  /**
+   * Resolves with the new master's port once every sentinel reports one and the same former replica
+   * as master, and has for `stableMs` (default 0): under load a promoted replica can be failed over in turn.
+   */
+  waitForFailover(timeoutMs?: number, stableMs?: number): Promise<number>;
   /** The master port each sentinel reports now. */
   masterPorts(): Promise<number[]>;
   /** Stops the sentinels and the servers, and removes the config folder. */

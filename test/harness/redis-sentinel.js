@@ -85,14 +85,20 @@ export async function startRedisSentinel({ replicas: replicaCount = 1, downAfter
     replica: replicas[0],
     replicas,
     killPrimary: () => void process.kill(primary.pid, 'SIGKILL'),
-    /** Resolves with the new master's port once every sentinel reports one and the same former replica as master. */
-    async waitForFailover(timeoutMs = 30_000) {
+    /**
+     * Resolves with the new master's port once every sentinel reports one and the same former
+     * replica as master, and has for `stableMs`: on a loaded machine a promoted replica can miss
+     * the sentinels' down-after window and be failed over in turn.
+     */
+    async waitForFailover(timeoutMs = 30_000, stableMs = 0) {
       let promoted;
+      let since = 0;
       await until(
         async () => {
           const ports = await masterPorts();
-          promoted = ports[0];
-          return ports.every((port) => port === promoted) && replicas.some((replica) => replica.port === promoted);
+          const agreed = ports.every((port) => port === ports[0]) && replicas.some((replica) => replica.port === ports[0]);
+          if (!agreed || ports[0] !== promoted) [promoted, since] = [agreed ? ports[0] : undefined, Date.now()];
+          return agreed && Date.now() - since >= stableMs;
         },
         timeoutMs,
         'the sentinels to promote a replica',
