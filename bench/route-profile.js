@@ -25,6 +25,8 @@ import { cpuMicros, flags, printTable, sessionCookie, startNodeServer } from './
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
 const SAMPLER = join(here, 'lib/allocation-sampler.js');
+/** --measure allocations: one sample per this many bytes allocated, on average; fine enough for a request of a few KB. */
+const ALLOCATION_SAMPLING_BYTES = 256;
 const options = flags({
   platform: 'express',
   route: 'write',
@@ -58,10 +60,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const amountOf = (frame) => (ALLOCATIONS ? frame.bytes : frame.micros);
 const UNIT = ALLOCATIONS ? 'bytes allocated' : 'µs';
 
+/** Where the allocation sampler writes its profile. */
+const allocationProfileIn = (dir) => join(dir, 'allocations.heapprofile');
+
 /** The server, started under the CPU profiler or with the allocation sampler preloaded. */
 function startProfiled(dir, args) {
   if (!ALLOCATIONS) return startNodeServer('--cpu-prof', [`--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${options.interval}`, SERVER, ...args]);
-  return startNodeServer('--import', [SAMPLER, SERVER, ...args], { env: { ALLOCATION_PROFILE: join(dir, 'allocations.heapprofile') } });
+  return startNodeServer('--import', [SAMPLER, SERVER, ...args], {
+    env: { ALLOCATION_PROFILE: allocationProfileIn(dir), ALLOCATION_SAMPLING_BYTES: String(ALLOCATION_SAMPLING_BYTES) },
+  });
 }
 
 async function profile(redisUrl, variant) {
@@ -82,7 +89,7 @@ async function profile(redisUrl, variant) {
     const requests = result.requests.total;
     let frames;
     if (ALLOCATIONS) {
-      const file = join(dir, 'allocations.heapprofile');
+      const file = allocationProfileIn(dir);
       process.kill(server.pid, 'SIGUSR2'); // stop, and write the profile
       for (let waited = 0; !existsSync(file); waited += 50) {
         if (waited > 30_000) throw new Error(`${variant}: no allocation profile after 30 s`);
@@ -135,7 +142,7 @@ export async function runRouteProfile() {
       ]),
   ];
   console.log(
-    `\n${options.platform} ${ROUTE.method} ${ROUTE.path}: ${UNIT} per request (${options.requests} requests after ${options.warmup} of warm-up, ${options.connections} connections, ${ALLOCATIONS ? 'allocations sampled every 256 bytes' : `sampled every ${options.interval} µs`}; bare servers on ${BARE_ROUTE.path})`,
+    `\n${options.platform} ${ROUTE.method} ${ROUTE.path}: ${UNIT} per request (${options.requests} requests after ${options.warmup} of warm-up, ${options.connections} connections, ${ALLOCATIONS ? `allocations sampled every ${ALLOCATION_SAMPLING_BYTES} bytes` : `sampled every ${options.interval} µs`}; bare servers on ${BARE_ROUTE.path})`,
   );
   printTable(['owner', ...runs.map((run) => run.variant), ...runs.slice(1).map((run) => `${run.variant} - ${first.variant}`)], rows);
   for (const owner of options.owners.split(',')) {

@@ -1,12 +1,10 @@
 // Preloaded into a bench server (node --import): the first SIGUSR2 starts V8's sampling heap
 // profiler, counting every allocation, also those collected since (a request's garbage is what it
-// costs); the second stops it and writes the profile to $ALLOCATION_PROFILE. Used by
-// bench/route-profile.js --measure allocations.
+// costs), one sample per $ALLOCATION_SAMPLING_BYTES on average; the second stops it and writes the
+// profile to $ALLOCATION_PROFILE. Used by bench/route-profile.js --measure allocations.
 import { Session } from 'node:inspector';
 import { renameSync, writeFileSync } from 'node:fs';
 
-/** One sample per 256 bytes allocated, on average: fine enough for a request of a few KB. */
-const SAMPLING_INTERVAL_BYTES = 256;
 const session = new Session();
 session.connect();
 let sampling = false;
@@ -15,7 +13,7 @@ process.on('SIGUSR2', () => {
   if (!sampling) {
     sampling = true;
     session.post('HeapProfiler.startSampling', {
-      samplingInterval: SAMPLING_INTERVAL_BYTES,
+      samplingInterval: Number(process.env.ALLOCATION_SAMPLING_BYTES),
       includeObjectsCollectedByMajorGC: true,
       includeObjectsCollectedByMinorGC: true,
     });

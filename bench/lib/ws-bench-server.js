@@ -64,9 +64,9 @@ Reflect.decorate(
               redis: redisUrl,
               redisNamespace: 'bench:ws',
               maxInactiveIntervalInSeconds: 1800,
-              // Raised and slowed under callgrind (bench/lib/callgrind.js); the defaults otherwise.
-              commandTimeoutMs: Number(process.env.COMMAND_TIMEOUT_MS ?? 2000),
-              sweepIntervalMs: Number(process.env.SWEEP_MS ?? 200),
+              // Raised and slowed under callgrind (bench/lib/callgrind.js); the library's defaults otherwise.
+              ...(process.env.COMMAND_TIMEOUT_MS && { commandTimeoutMs: Number(process.env.COMMAND_TIMEOUT_MS) }),
+              ...(process.env.SWEEP_MS && { sweepIntervalMs: Number(process.env.SWEEP_MS) }),
             }),
           ]
         : [],

@@ -169,7 +169,16 @@ class BenchModule {
       const expressSessionApi = variant === 'ours-req-session';
       return {
         module: BenchModule,
-        imports: [EnableRedisHttpSession.forRoot({ redis: redisUrl, redisNamespace: 'bench', sweepIntervalMs: Number(process.env.SWEEP_MS ?? 200), commandTimeoutMs: Number(process.env.COMMAND_TIMEOUT_MS ?? 2000), expressSessionApi })],
+        imports: [
+          EnableRedisHttpSession.forRoot({
+            redis: redisUrl,
+            redisNamespace: 'bench',
+            // Raised and slowed under callgrind (bench/lib/callgrind.js); the library's defaults otherwise.
+            ...(process.env.COMMAND_TIMEOUT_MS && { commandTimeoutMs: Number(process.env.COMMAND_TIMEOUT_MS) }),
+            ...(process.env.SWEEP_MS && { sweepIntervalMs: Number(process.env.SWEEP_MS) }),
+            expressSessionApi,
+          }),
+        ],
         // req.session through express-session's API: the same routes as express-session's.
         controllers: [BareController, expressSessionApi ? ExpressSessionController : OurSessionController],
       };
@@ -178,7 +187,9 @@ class BenchModule {
       const controllers = variant === 'bare-interceptor' ? [BareController] : [BareController, FloorController];
       return { module: BenchModule, controllers, providers: [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] };
     }
-    const routes = { bare: [], floor: [FloorController], 'fs-pipelined': [FastifySessionController] }[variant as 'bare' | 'floor' | 'fs-pipelined'] ?? [ExpressSessionController];
+    const routes = { bare: [], floor: [FloorController], 'fs-pipelined': [FastifySessionController] }[variant as 'bare' | 'floor' | 'fs-pipelined'] ?? [
+      ExpressSessionController,
+    ];
     return { module: BenchModule, controllers: [BareController, ...routes] };
   }
 }
