@@ -5,15 +5,26 @@ import { rejectUnknownOptions } from './unknown-options.js';
 import { SaveMode } from './save-mode.js';
 import { JsonSessionSerializer, type SessionSerializer } from './session-serializer.js';
 
-/** The options that shape every session of a repository: the module's and InMemorySessionRepository's alike. */
+/**
+ * The options that shape every session of a repository: the module's and InMemorySessionRepository's
+ * alike (the module names some of them otherwise, e.g. `touchIntervalMs`). Every field is optional.
+ */
 export interface SessionSettingsOptions {
+  /** Idle seconds before a new session expires (default 1800). Negative: never; 0: at once. */
   maxInactiveIntervalInSeconds?: number;
+  /** Default FlushMode.ON_SAVE (or its string, `'IMMEDIATE'`). */
   flushMode?: FlushMode | `${FlushMode}`;
+  /** Default SaveMode.ON_SET_ATTRIBUTE (or its string, `'ALWAYS'`). */
   saveMode?: SaveMode | `${SaveMode}`;
+  /** Default a JsonSessionSerializer. */
   serializer?: SessionSerializer;
+  /** Largest serialized attribute value `set()` accepts, in bytes (default 1 MiB). */
   maxAttributeBytes?: number;
+  /** A load refreshes the idle timer at most once per this many seconds (capped at a third of the session's interval). */
   touchIntervalSeconds?: number;
+  /** Every session ends this many seconds after its creation, however active (default: no absolute lifetime). */
   maxSessionLifetimeSeconds?: number;
+  /** At most this many sessions per principal (default: no limit). */
   maximumSessions?: MaximumSessions;
 }
 

@@ -2,37 +2,17 @@ import { Subject, type Observable } from 'rxjs';
 import { BaseSessionRepository } from '../core/base-session-repository.js';
 import { SessionLimitExceededError, SessionOptionsError } from '../core/errors.js';
 import { rejectUnknownOptions } from '../core/unknown-options.js';
-import type { FlushMode } from '../core/flush-mode.js';
-import type { HttpSession, MaximumSessions, SessionSettings } from '../core/http-session.js';
+import type { HttpSession, SessionSettings } from '../core/http-session.js';
 import { PRINCIPAL_NAME_INDEX_NAME, principalFromSerialized } from '../core/principal.js';
-import type { SaveMode } from '../core/save-mode.js';
 import { isTouchDue, sessionDeadline, type SessionData } from '../core/session-data.js';
 import type { SessionEvent, SessionEventType } from '../core/session-events.js';
 import { isValidSessionId } from '../core/session-id.js';
-import type { SessionSerializer } from '../core/session-serializer.js';
-import { resolveSessionSettings } from '../core/session-settings-options.js';
+import { resolveSessionSettings, type SessionSettingsOptions } from '../core/session-settings-options.js';
 
 /** How a directly built InMemorySessionRepository behaves; every field is optional. */
-export interface InMemorySessionRepositoryOptions {
-  /** Idle seconds before a new session expires (default 1800). Negative: never; 0: at once. */
-  maxInactiveIntervalInSeconds?: number;
-  /** Default FlushMode.ON_SAVE (or its string, `'IMMEDIATE'`). */
-  flushMode?: FlushMode | `${FlushMode}`;
-  /** Default SaveMode.ON_SET_ATTRIBUTE (or its string, `'ALWAYS'`). */
-  saveMode?: SaveMode | `${SaveMode}`;
-  /** Default a JsonSessionSerializer. */
-  serializer?: SessionSerializer;
-  /** Largest serialized attribute value `set()` accepts, in bytes (default 1 MiB). */
-  maxAttributeBytes?: number;
-  /**
-   * A load refreshes the idle timer at most once per this many seconds (capped at a third of the
-   * session's interval). Default 0, every load; the module passes its own `touchIntervalSeconds`.
-   */
+export interface InMemorySessionRepositoryOptions extends SessionSettingsOptions {
+  /** Default 0, every load refreshes the idle timer; the module passes its own `touchIntervalSeconds`. */
   touchIntervalSeconds?: number;
-  /** Every session ends this many seconds after its creation, however active (default: no absolute lifetime). */
-  maxSessionLifetimeSeconds?: number;
-  /** At most this many sessions per principal (default: no limit). */
-  maximumSessions?: MaximumSessions;
 }
 
 interface StoredSession extends SessionData {
