@@ -15,8 +15,7 @@ import { CookieClient } from '../http/client.js';
 import { startFixtureApp } from '../http/fixture-app.js';
 import { recordUnhandledRejections } from '../http/host-process.js';
 import { startWsFixtureApp } from '../websocket/fixture-app.js';
-import { connectSocket, nextEvent } from '../websocket/socket-client.js';
-import { signIn } from '../websocket/two-instances.js';
+import { expectIdleExpiryClosesSocket, expectLoginWriteReadLogout } from '../websocket/session-round-trip.js';
 
 /**
  * The ACL line of docs/deployment.md ("Least-privilege ACL user"), read from the page itself so
@@ -206,20 +205,8 @@ describe('least-privilege ACL user', () => {
     it('passes the start-up check; login, write and read work; logout and idle expiry close the sockets', async () => {
       const { app, url } = await startWsFixtureApp(options());
       apps.push(app);
-      const user = await signIn(url, 'ada');
-      expect((await user.http.post('/set', { name: 'colour', value: 'green' })).status).toBe(200);
-      expect((await user.http.get('/get')).body).toMatchObject({ exists: true, attributes: { userId: 'ada', colour: 'green' } });
-
-      const socket = await connectSocket(url, { cookie: user.cookie });
-      expect(await socket.emitWithAck('read', 'colour')).toEqual({ value: 'green' });
-      const destroyed = nextEvent(socket, 'session:destroyed', 5000);
-      expect((await user.http.post('/logout')).status).toBe(204);
-      expect(await destroyed).toEqual({ reason: 'deleted' });
-
-      const idle = await signIn(url, 'grace');
-      const idleSocket = await connectSocket(url, { cookie: idle.cookie });
-      expect(await nextEvent(idleSocket, 'session:destroyed', (IDLE_SECONDS + 5) * 1000)).toEqual({ reason: 'expired' });
-      expect((await idle.http.get('/get')).body).toMatchObject({ exists: false });
+      await expectLoginWriteReadLogout(url);
+      await expectIdleExpiryClosesSocket(url, IDLE_SECONDS);
     });
 
     it('the principal index works: maximumSessions ends the oldest session, SessionRegistry lists the others', async () => {
@@ -288,13 +275,7 @@ describe('least-privilege ACL user', () => {
     it('the documented user passes the check; login, write, read and a socket closed on logout work; no node refused it anything but CONFIG and CLIENT SETNAME', async () => {
       let url: string;
       ({ app, url } = await startWsFixtureApp({ redis: clusterOption(documented.name), requireRedisAtStartup: true, commandTimeoutMs: COMMAND_TIMEOUT_MS }));
-      const user = await signIn(url, 'lin');
-      expect((await user.http.post('/set', { name: 'colour', value: 'blue' })).status).toBe(200);
-      expect((await user.http.get('/get')).body).toMatchObject({ exists: true, attributes: { userId: 'lin', colour: 'blue' } });
-      const socket = await connectSocket(url, { cookie: user.cookie });
-      const destroyed = nextEvent(socket, 'session:destroyed', 5000);
-      expect((await user.http.post('/logout')).status).toBe(204);
-      expect(await destroyed).toEqual({ reason: 'deleted' });
+      await expectLoginWriteReadLogout(url);
       for (const node of nodes) {
         const refused = await refusedTo(node, documented.name);
         expect(refused).toContain('config|get'); // each master's own keyspace subscriber asked

@@ -10,8 +10,7 @@ import { CookieClient } from '../http/client.js';
 import { startFixtureApp } from '../http/fixture-app.js';
 import { recordUnhandledRejections } from '../http/host-process.js';
 import { startWsFixtureApp } from '../websocket/fixture-app.js';
-import { connectSocket, nextEvent } from '../websocket/socket-client.js';
-import { signIn } from '../websocket/two-instances.js';
+import { expectIdleExpiryClosesSocket, expectLoginWriteReadLogout } from '../websocket/session-round-trip.js';
 
 const COMMAND_TIMEOUT_MS = 1000;
 /** Time allowed beyond the command timeout for building the app. */
@@ -119,22 +118,11 @@ describe('Redis over TLS', () => {
     });
 
     it('login, write and read work over TLS; logout closes the socket', async () => {
-      const user = await signIn(url, 'ada');
-      expect((await user.http.post('/set', { name: 'colour', value: 'green' })).status).toBe(200);
-      expect((await user.http.get('/get')).body).toMatchObject({ exists: true, attributes: { userId: 'ada', colour: 'green' } });
-      const socket = await connectSocket(url, { cookie: user.cookie });
-      expect(await socket.emitWithAck('read', 'colour')).toEqual({ value: 'green' });
-      const destroyed = nextEvent(socket, 'session:destroyed', 5000);
-      expect((await user.http.post('/logout')).status).toBe(204);
-      expect(await destroyed).toEqual({ reason: 'deleted' });
-      expect((await user.http.get('/get')).body).toMatchObject({ exists: false });
+      await expectLoginWriteReadLogout(url);
     });
 
     it('idle expiry closes the socket', async () => {
-      const user = await signIn(url, 'grace');
-      const socket = await connectSocket(url, { cookie: user.cookie });
-      expect(await nextEvent(socket, 'session:destroyed', (IDLE_SECONDS + 5) * 1000)).toEqual({ reason: 'expired' });
-      expect((await user.http.get('/get')).body).toMatchObject({ exists: false });
+      await expectIdleExpiryClosesSocket(url, IDLE_SECONDS);
     });
   });
 
@@ -196,13 +184,7 @@ describe('Redis over TLS', () => {
     });
 
     it('the Cluster client found every master over TLS; login, write, read, and logout closing the socket work', async () => {
-      const user = await signIn(url, 'lin');
-      expect((await user.http.post('/set', { name: 'colour', value: 'blue' })).status).toBe(200);
-      expect((await user.http.get('/get')).body).toMatchObject({ exists: true, attributes: { userId: 'lin', colour: 'blue' } });
-      const socket = await connectSocket(url, { cookie: user.cookie });
-      const destroyed = nextEvent(socket, 'session:destroyed', 5000);
-      expect((await user.http.post('/logout')).status).toBe(204);
-      expect(await destroyed).toEqual({ reason: 'deleted' });
+      await expectLoginWriteReadLogout(url);
 
       // Every master has the module's connections on its TLS port (a keyspace subscriber each, at least), none on its plain port but the CLI's own.
       for (const node of cluster.nodes) {
