@@ -1,13 +1,13 @@
 // Soak: two instances on one Redis, virtual users logging in, reading, writing, chatting over
 // Socket.IO and logging out, for a bounded time on loopback. Reports errors (must be 0), lost
 // writes (must be 0) and memory at start and end. Usage: npm run bench -- soak [--duration 300] [--users 40]
-import { io } from 'socket.io-client';
 import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { flags, printTable, startNodeServer } from './lib/processes.js';
+import { connectSocket } from './lib/ws-clients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/soak-server.js');
@@ -28,22 +28,6 @@ async function http(base, method, path, cookie) {
   return { body: text ? JSON.parse(text) : undefined, setCookie: response.headers.getSetCookie()[0] };
 }
 
-function connect(base, cookie) {
-  return new Promise((resolve, reject) => {
-    const socket = io(base, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true });
-    const timer = setTimeout(() => reject(new Error('socket connect timeout')), 5000);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('connect_error', (error) => {
-      clearTimeout(timer);
-      socket.close();
-      reject(error);
-    });
-  });
-}
-
 /** One user's life, again and again until the deadline: each step alternates between the instances. */
 async function virtualUser(bases, deadline) {
   let turn = Math.floor(Math.random() * 2);
@@ -54,7 +38,7 @@ async function virtualUser(bases, deadline) {
       const login = await http(next(), 'POST', '/login');
       counts.logins++;
       const cookie = login.setCookie.split(';')[0];
-      socket = await connect(next(), cookie);
+      socket = await connectSocket(next(), { cookie }, 5000);
       const destroyed = new Promise((resolve) => socket.once('session:destroyed', resolve));
       let expected = 0;
       for (let i = 0; i < options.writes && Date.now() < deadline; i++) {

@@ -3,13 +3,13 @@
 // socket on B. Measures deadline-to-disconnect for idle expiry, and logout-to-disconnect (logout on
 // A, socket on B). Usage: npm run bench -- socket-close [--sessions 200] [--live 100000]
 import { Redis } from 'ioredis';
-import { io } from 'socket.io-client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { fillLiveSessions, percentile } from './lib/live-sessions.js';
 import { flags, printTable, startNodeServer } from './lib/processes.js';
+import { connectSocket } from './lib/ws-clients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/soak-server.js');
@@ -22,21 +22,6 @@ async function login(base) {
   await response.arrayBuffer();
   const cookie = response.headers.getSetCookie()[0].split(';')[0];
   return { cookie, id: Buffer.from(cookie.slice('SESSION='.length), 'base64').toString('utf8') };
-}
-
-function connect(base, cookie) {
-  return new Promise((resolve, reject) => {
-    const socket = io(base, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true });
-    const timer = setTimeout(() => reject(new Error('connect timeout')), 10_000);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('connect_error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
 }
 
 /** Resolves to the time the server closed the socket (after `session:destroyed`), or NaN after `limitMs`. */
@@ -59,7 +44,7 @@ async function measureExpiry(a, b, redis) {
   const sockets = [];
   for (let i = 0; i < options.sessions; i++) {
     const { cookie, id } = await login(a);
-    sockets.push({ id, socket: await connect(b, cookie) });
+    sockets.push({ id, socket: await connectSocket(b, { cookie }, 10_000) });
   }
   // The handshake was the sessions' last access: their deadlines are in Redis.
   const pipeline = redis.pipeline();
@@ -74,7 +59,7 @@ async function measureLogout(a, b) {
   const latencies = [];
   for (let i = 0; i < options.sessions; i++) {
     const { cookie } = await login(a);
-    const socket = await connect(b, cookie);
+    const socket = await connectSocket(b, { cookie }, 10_000);
     const closed = closedAt(socket, 5000);
     const started = Date.now();
     const response = await fetch(`${a}/logout`, { method: 'POST', headers: { cookie } });

@@ -20,10 +20,10 @@ import { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { io } from 'socket.io-client';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { selfTimeByFrame } from './lib/cpu-profiles.js';
 import { flags, median, printTable, startNodeServer } from './lib/processes.js';
+import { connectSocket } from './lib/ws-clients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'lib/sockets-scale-server.js');
@@ -75,21 +75,6 @@ async function redisInfo(redis) {
   return { memory: Number(/used_memory:(\d+)/.exec(await redis.info('memory'))[1]) };
 }
 
-function connect(base, cookie) {
-  const socket = io(base, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('socket did not connect within 20 s')), 20_000);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('connect_error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
 const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
 
 /** `n` sessions, logged in 50 at a time: their cookies, and logins per second. */
@@ -112,7 +97,7 @@ async function openSockets(base, cookies, sockets) {
   const started = performance.now();
   await withTimeout(
     pool(cookies.length, options.concurrency, async (i) => {
-      sockets[i] = await connect(base, cookies[i]);
+      sockets[i] = await connectSocket(base, { cookie: cookies[i] }, 20_000);
     }),
     PHASE_TIMEOUT_MS,
     'handshakes',

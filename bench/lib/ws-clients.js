@@ -1,6 +1,7 @@
-// Socket.IO clients for the gateway benches (bench/ws-throughput.js, bench/ws-instructions.js),
-// against bench/lib/ws-bench-server.js: sockets opened under a session of their own (or none), and
-// acked messages sent with a fixed number in flight.
+// Socket.IO clients for the benches: one socket connected under a cookie (every socket bench), and
+// for the gateway benches (bench/ws-throughput.js, bench/ws-instructions.js, against
+// bench/lib/ws-bench-server.js) sockets opened under a session of their own (or none), and acked
+// messages sent with a fixed number in flight.
 import { io } from 'socket.io-client';
 
 /** What an 'echo' message carries: a chat line of ordinary length. */
@@ -14,25 +15,31 @@ async function login(base) {
   return cookie.split(';')[0];
 }
 
+/** A socket connected to `base` with `headers` (no reconnection, a connection of its own); closed again if it does not connect within `timeoutMs`. */
+export function connectSocket(base, headers, timeoutMs = 5000) {
+  const socket = io(base, { transports: ['websocket'], extraHeaders: headers, reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    const fail = (error) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error(`socket did not connect within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('connect_error', fail);
+  });
+}
+
 /** `count` connected sockets, each logged in first when `withSession`. */
 export async function openSockets(base, count, withSession, connectTimeoutMs = 5000) {
   const sockets = [];
   try {
     for (let i = 0; i < count; i++) {
       const headers = withSession ? { cookie: await login(base) } : {};
-      const socket = io(base, { transports: ['websocket'], extraHeaders: headers, reconnection: false, forceNew: true });
-      sockets.push(socket);
-      await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`socket did not connect within ${connectTimeoutMs} ms`)), connectTimeoutMs);
-        socket.once('connect', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        socket.once('connect_error', (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-      });
+      sockets.push(await connectSocket(base, headers, connectTimeoutMs));
     }
     return sockets;
   } catch (error) {
