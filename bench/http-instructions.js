@@ -13,13 +13,13 @@
 // over the requests, divided by their number. Redis and the load generator run natively. Our
 // server's expiry sweeper is slowed to once an hour: its ticks are per instance, not per request.
 import autocannon from 'autocannon';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { requireValgrind, startUnderCallgrind } from './lib/callgrind.js';
 import { BARE_ROUTE, SESSION_ROUTES, usesSessionCookie } from './lib/http-routes.js';
 import { flags, median, printTable, sessionCookie } from './lib/processes.js';
+import { writeResults } from './lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
@@ -106,8 +106,5 @@ function summarize(counts) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const summary = await runHttpInstructions();
-  const out = join(here, `results/http-instructions${options.platform === 'express' ? '' : `-${options.platform}`}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(summary, null, 2));
-  console.log(`\nWrote ${out}`);
+  writeResults(`http-instructions${options.platform === 'express' ? '' : `-${options.platform}`}`, summary);
 }

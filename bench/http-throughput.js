@@ -14,13 +14,13 @@
 // bench/results/profiles/<platform>-<variant>/ (the "where the time goes" figures; profiling slows
 // the servers, so the throughput figures of such a run are not comparable with others).
 import autocannon from 'autocannon';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { writeRatioChart } from './lib/chart.js';
 import { BARE_ROUTE, SESSION_ROUTES, usesSessionCookie } from './lib/http-routes.js';
 import { cpuMicros, flags, median, printTable, sessionCookie, startNodeServer } from './lib/processes.js';
+import { writeResults } from './lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
@@ -172,9 +172,8 @@ function summarize(results, cpu) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const summary = await runHttpThroughput();
-  const out = join(here, 'results/http-throughput.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(summary, null, 2));
-  writeRatioChart(summary, join(here, '../docs/images/http-ratios.svg'));
-  console.log(`\nWrote ${out} and docs/images/http-ratios.svg`);
+  writeResults('http-throughput', summary);
+  const chart = join(here, '../docs/images/http-ratios.svg');
+  writeRatioChart(summary, chart);
+  console.log(`Wrote ${chart}`);
 }

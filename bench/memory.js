@@ -10,13 +10,10 @@ import { RedisSessionRepository } from '../libs/session/dist/redis/redis-session
 import { RedisKeys } from '../libs/session/dist/redis/redis-keys.js';
 import { compactUserAgent } from '../libs/session/dist/account/client-metadata.js';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startRedisServer } from '../test/harness/redis-server.js';
 import { flags, printTable } from './lib/processes.js';
+import { writeResults } from './lib/results.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const options = flags({ sessions: 100_000 });
 const BATCH = 1000;
 
@@ -106,8 +103,5 @@ export async function runMemory() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const results = await runMemory();
-  const out = join(here, 'results/memory.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(results, null, 2));
-  console.log(`\nWrote ${out}`);
+  writeResults('memory', results);
 }

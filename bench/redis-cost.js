@@ -4,12 +4,12 @@
 // server is one batch of commands from a client). Our sweeper is slowed down for the run so its
 // background ticks do not count against requests.
 import { Redis } from 'ioredis';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { BARE_ROUTE, SESSION_ROUTES } from './lib/http-routes.js';
 import { flags, printTable, sessionCookie, startNodeServer } from './lib/processes.js';
+import { writeResults } from './lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/http-server.js');
@@ -62,8 +62,5 @@ export async function runRedisCost() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const results = await runRedisCost();
-  const out = join(here, 'results/redis-cost.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(results, null, 2));
-  console.log(`\nWrote ${out}`);
+  writeResults('redis-cost', results);
 }

@@ -2,12 +2,12 @@
 // Socket.IO and logging out, for a bounded time on loopback. Reports errors (must be 0), lost
 // writes (must be 0) and memory at start and end. Usage: npm run bench -- soak [--duration 300] [--users 40]
 import { Redis } from 'ioredis';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { flags, printTable, startNodeServer } from './lib/processes.js';
 import { connectSocket } from './lib/ws-clients.js';
+import { writeResults } from './lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/soak-server.js');
@@ -122,9 +122,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ['Redis used_memory MB start -> end', `${mb(result.start.redisUsedMemory)} -> ${mb(result.end.redisUsedMemory)}`],
   ]);
   if (result.errorSamples.length) console.log('error samples:', result.errorSamples.slice(0, 5));
-  const out = join(here, 'results/soak.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2));
-  console.log(`\nWrote ${out}`);
+  writeResults('soak', result);
   process.exit(result.errors === 0 && result.lostWrites === 0 ? 0 : 1);
 }

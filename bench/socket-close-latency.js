@@ -3,13 +3,13 @@
 // socket on B. Measures deadline-to-disconnect for idle expiry, and logout-to-disconnect (logout on
 // A, socket on B). Usage: npm run bench -- socket-close [--sessions 200] [--live 100000]
 import { Redis } from 'ioredis';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { fillLiveSessions, percentile } from './lib/live-sessions.js';
 import { flags, printTable, startNodeServer } from './lib/processes.js';
 import { connectSocket } from './lib/ws-clients.js';
+import { writeResults } from './lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '../dist/bench/servers/soak-server.js');
@@ -94,8 +94,5 @@ export async function runSocketCloseLatency() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await runSocketCloseLatency();
-  const out = join(here, 'results/socket-close-latency.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2));
-  console.log(`\nWrote ${out}`);
+  writeResults('socket-close-latency', result);
 }

@@ -17,13 +17,14 @@
 //   [--warmup-sockets 1000] [--heap-snapshots <dir>] [--profile <dir>]
 // Bounded: every phase has a deadline and a fixed count; the whole run takes about 3-4 minutes.
 import { Redis } from 'ioredis';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { selfTimeByFrame } from './lib/cpu-profiles.js';
 import { flags, median, printTable, startNodeServer } from './lib/processes.js';
 import { connectSocket } from './lib/ws-clients.js';
+import { writeResults } from './lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'lib/sockets-scale-server.js');
@@ -387,9 +388,6 @@ function printExpiryProfile(folder, window, closed) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const summary = await runSocketsScale();
-  const out = join(here, 'results/sockets-scale.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(summary, null, 2));
-  console.log(`\nWrote ${out}`);
+  writeResults('sockets-scale', summary);
   process.exit(0);
 }

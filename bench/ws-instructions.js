@@ -5,13 +5,13 @@
 // session = SessionIoAdapter. Each server runs under callgrind; after a warm-up its counters are
 // zeroed, a fixed number of acked messages is sent, and the counters are dumped.
 // Usage: npm run bench -- ws-instructions [--messages 5000] [--warmup 20000] [--repeats 3] [--variants bare,raw,session]
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { requireValgrind, startUnderCallgrind } from './lib/callgrind.js';
 import { flags, median, printTable } from './lib/processes.js';
 import { openSockets, sendAcked } from './lib/ws-clients.js';
+import { writeResults } from './lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'lib/ws-bench-server.js');
@@ -73,9 +73,6 @@ export async function runWsInstructions() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const summary = await runWsInstructions();
-  const out = join(here, 'results/ws-instructions.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(summary, null, 2));
-  console.log(`\nWrote ${out}`);
+  writeResults('ws-instructions', summary);
   process.exit(0);
 }

@@ -12,12 +12,12 @@
 // commandstats (every session write, touch or save, runs one HSET). --profile 1 writes CPU
 // profiles of every server (node --cpu-prof) to bench/results/profiles/<variant>/.
 import { Redis } from 'ioredis';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer } from '../test/harness/redis-server.js';
 import { flags, median, printTable, startNodeServer } from './lib/processes.js';
 import { openSockets, PAYLOAD } from './lib/ws-clients.js';
+import { writeResults } from './lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'lib/ws-bench-server.js');
@@ -170,8 +170,5 @@ function summarize(samples) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const summary = await runWsThroughput();
-  const out = join(here, 'results/ws-throughput.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(summary, null, 2));
-  console.log(`Wrote ${out}`);
+  writeResults('ws-throughput', summary);
 }
