@@ -7,13 +7,13 @@ import { ResponseHeaderChanges } from './response-header-changes.js';
 import { sessionDependenciesFor, type SessionHttpDependencies } from './session-http-dependencies.js';
 
 /**
- * Each request's session context, by the platform's request. Not a property of the request:
- * Express sets the prototype of every `req` (to `app.request`), and V8 shares no hidden class for
- * a property added after that: each addition makes a class for that one object, copying its 35
- * descriptors (1.3 KB a request: bench/route-profile.js --measure allocations), and reading the
- * property back misses V8's caches.
+ * The request's slot for its session context. On Express this property costs 1.3 KB a request
+ * (Express sets each `req`'s prototype, so that V8 gives a property added later a hidden class for
+ * that one object); a WeakMap instead cost more in young-generation collections than it saved
+ * (docs/benchmarks.md, "Express gives every request a hidden class of its own").
  */
-const requestSessions = new WeakMap<object, RequestSession>();
+const REQUEST_SESSION = Symbol('nestjs-redis-session:request-session');
+type CarriesRequestSession = { [REQUEST_SESSION]?: RequestSession };
 
 /**
  * The session of one HTTP request (the request side of Spring's SessionRepositoryFilter).
@@ -56,13 +56,13 @@ export class RequestSession {
     if (!dependencies) return undefined;
     const rawRequest = dependencies.wrapsRawRequest ? (platformRequest as { raw: IncomingMessage }).raw : (platformRequest as IncomingMessage);
     const requestSession = new RequestSession(dependencies, { rawRequest, platformRequest, platformResponse });
-    requestSessions.set(platformRequest, requestSession);
+    (platformRequest as CarriesRequestSession)[REQUEST_SESSION] = requestSession;
     return requestSession;
   }
 
   /** The request's session context if someone already asked for it (the platform's request: Express `req`, Fastify `request`). */
   static of(platformRequest: object): RequestSession | undefined {
-    return requestSessions.get(platformRequest);
+    return (platformRequest as CarriesRequestSession)[REQUEST_SESSION];
   }
 
   /**

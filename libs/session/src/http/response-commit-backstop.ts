@@ -20,6 +20,7 @@ type FastifyInstanceLike = {
   ): unknown;
 };
 
+const HOLD = Symbol('nestjs-redis-session:held-response');
 const INSTALLED = Symbol('nestjs-redis-session:backstop');
 
 /** A response held while its session commits: the calls it received, replayed once the commit is done. */
@@ -28,13 +29,7 @@ interface Hold {
   /** held: calls are recorded; released: they pass; dropped: the failure response went out, and what the held writers still send is dropped. */
   state: 'held' | 'released' | 'dropped';
 }
-type HeldResponse = ServerResponse & { req?: IncomingMessage };
-/**
- * The held responses. Not a property of the response: Express sets the prototype of every `res`,
- * so that a property added to one makes a hidden class for it alone (see request-session.ts), and
- * reading it back, on every write, misses V8's caches.
- */
-const holds = new WeakMap<ServerResponse, Hold>();
+type HeldResponse = ServerResponse & { req?: IncomingMessage; [HOLD]?: Hold };
 
 /**
  * The session filter's backstop, for what an interceptor cannot see: a guard that writes to the
@@ -62,7 +57,7 @@ function holdExpressResponses(prototype: ExpressResponsePrototype & { [INSTALLED
     const original = prototype[method];
     originals[method] = original;
     prototype[method] = function heldOutput(this: HeldResponse, ...args: unknown[]) {
-      const hold = holds.get(this) ?? startHold(this, originals);
+      const hold = this[HOLD] ?? startHold(this, originals);
       if (hold === undefined || hold.state === 'released') return original.apply(this, args);
       // Callers that see no headers sent yet (compression, Node's own write) ask for writeHead again: the first one counts.
       if (hold.state === 'held' && !(method === 'writeHead' && hold.calls.some(([output]) => output === original))) hold.calls.push([original, args]);
@@ -77,7 +72,7 @@ function startHold(response: HeldResponse, originals: Record<OutputMethod, Outpu
   const requestSession = response.req && RequestSession.of(response.req);
   if (!requestSession || requestSession.isClean) return undefined;
   const hold: Hold = { calls: [], state: 'held' };
-  holds.set(response, hold);
+  response[HOLD] = hold;
   requestSession.commit().then(
     () => {
       hold.state = 'released';
