@@ -7,7 +7,7 @@ import { ResponseHeaderChanges } from './response-header-changes.js';
 import { sessionDependenciesFor, type SessionHttpDependencies } from './session-http-dependencies.js';
 
 /**
- * The request's slot for its session context. On Express this property costs 1.3 KB a request
+ * The request's slot for its session context. On Express this property costs about 1 KB a request
  * (Express sets each `req`'s prototype, so that V8 gives a property added later a hidden class for
  * that one object); a WeakMap instead cost more in young-generation collections than it saved
  * (docs/benchmarks.md, "Express gives every request a hidden class of its own").
