@@ -15,8 +15,7 @@
 import autocannon from 'autocannon';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startRedisServer } from '../test/harness/redis-server.js';
-import { requireValgrind, startUnderCallgrind } from './lib/callgrind.js';
+import { eachUnderCallgrind } from './lib/callgrind.js';
 import { BARE_ROUTE, SESSION_ROUTES, usesSessionCookie } from './lib/http-routes.js';
 import { flags, median, printTable, sessionCookie } from './lib/processes.js';
 import { writeResults } from './lib/results.js';
@@ -53,32 +52,20 @@ function count(server, url, route, headers) {
 }
 
 export async function runHttpInstructions() {
-  requireValgrind();
-  const redis = await startRedisServer();
   const counts = {}; // "variant route" -> [instructions per request, per repeat]
-  try {
-    for (const variant of options.variants.split(',')) {
-      const port = await freePort();
-      const server = await startUnderCallgrind(SERVER, [options.platform, variant, String(port), redis.url]);
-      const base = `http://127.0.0.1:${port}`;
-      try {
-        const routes = variant.startsWith('bare') ? [BARE_ROUTE] : sessionRoutes();
-        const cookie = usesSessionCookie(variant) ? await sessionCookie(base) : '';
-        const headers = cookie ? { cookie } : {};
-        for (const route of routes) {
-          const routeHeaders = route.fresh ? {} : headers;
-          await load(base + route.path, { method: route.method, headers: routeHeaders, amount: options.warmup });
-          const samples = (counts[`${variant} ${route.name}`] = []);
-          for (let repeat = 0; repeat < options.repeats; repeat++) samples.push(await count(server, base, route, routeHeaders));
-          process.stderr.write(`  ${variant} ${route.name}: ${samples.map((n) => Math.round(n / 1000)).join(', ')} k instructions/request\n`);
-        }
-      } finally {
-        await server.stop();
-      }
+  const argsFor = (variant, port, redisUrl) => [options.platform, variant, String(port), redisUrl];
+  await eachUnderCallgrind(SERVER, options.variants.split(','), argsFor, async (variant, server, base) => {
+    const routes = variant.startsWith('bare') ? [BARE_ROUTE] : sessionRoutes();
+    const cookie = usesSessionCookie(variant) ? await sessionCookie(base) : '';
+    const headers = cookie ? { cookie } : {};
+    for (const route of routes) {
+      const routeHeaders = route.fresh ? {} : headers;
+      await load(base + route.path, { method: route.method, headers: routeHeaders, amount: options.warmup });
+      const samples = (counts[`${variant} ${route.name}`] = []);
+      for (let repeat = 0; repeat < options.repeats; repeat++) samples.push(await count(server, base, route, routeHeaders));
+      process.stderr.write(`  ${variant} ${route.name}: ${samples.map((n) => Math.round(n / 1000)).join(', ')} k instructions/request\n`);
     }
-  } finally {
-    await redis.stop();
-  }
+  });
   return summarize(counts);
 }
 

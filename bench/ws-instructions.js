@@ -7,8 +7,7 @@
 // Usage: npm run bench -- ws-instructions [--messages 5000] [--warmup 20000] [--repeats 3] [--variants bare,raw,session]
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startRedisServer } from '../test/harness/redis-server.js';
-import { requireValgrind, startUnderCallgrind } from './lib/callgrind.js';
+import { eachUnderCallgrind } from './lib/callgrind.js';
 import { flags, median, printTable } from './lib/processes.js';
 import { openSockets, sendAcked } from './lib/ws-clients.js';
 import { writeResults } from './lib/results.js';
@@ -23,36 +22,24 @@ const PATTERNS = [
 ];
 
 export async function runWsInstructions() {
-  requireValgrind();
-  const redis = await startRedisServer();
   const counts = {}; // "variant | pattern" -> [instructions per message, per repeat]
-  try {
-    for (const variant of options.variants.split(',')) {
-      const port = await freePort();
-      const server = await startUnderCallgrind(SERVER, [variant, String(port), redis.url]);
-      const base = `http://127.0.0.1:${port}`;
+  const argsFor = (variant, port, redisUrl) => [variant, String(port), redisUrl];
+  await eachUnderCallgrind(SERVER, options.variants.split(','), argsFor, async (variant, server, base) => {
+    for (const pattern of PATTERNS) {
+      if (pattern.sessionOnly && variant !== 'session') continue;
+      const sockets = await openSockets(base, pattern.sockets, variant !== 'bare', 60_000);
       try {
-        for (const pattern of PATTERNS) {
-          if (pattern.sessionOnly && variant !== 'session') continue;
-          const sockets = await openSockets(base, pattern.sockets, variant !== 'bare', 60_000);
-          try {
-            await sendAcked(sockets, pattern.inFlight, pattern.event, options.warmup);
-            const samples = (counts[`${variant} | ${pattern.name}`] = []);
-            for (let repeat = 0; repeat < options.repeats; repeat++) {
-              samples.push(await server.count(() => sendAcked(sockets, pattern.inFlight, pattern.event, options.messages)));
-            }
-            process.stderr.write(`  ${variant} ${pattern.name}: ${samples.map((n) => Math.round(n / 1000)).join(', ')} k instructions/message\n`);
-          } finally {
-            for (const socket of sockets) socket.close();
-          }
+        await sendAcked(sockets, pattern.inFlight, pattern.event, options.warmup);
+        const samples = (counts[`${variant} | ${pattern.name}`] = []);
+        for (let repeat = 0; repeat < options.repeats; repeat++) {
+          samples.push(await server.count(() => sendAcked(sockets, pattern.inFlight, pattern.event, options.messages)));
         }
+        process.stderr.write(`  ${variant} ${pattern.name}: ${samples.map((n) => Math.round(n / 1000)).join(', ')} k instructions/message\n`);
       } finally {
-        await server.stop();
+        for (const socket of sockets) socket.close();
       }
     }
-  } finally {
-    await redis.stop();
-  }
+  });
   const of = (name) => (counts[name] ? median(counts[name]) : undefined);
   const rows = Object.entries(counts).map(([name, samples]) => {
     const [variant, pattern] = name.split(' | ');

@@ -1,13 +1,14 @@
-// Counting a server's executed instructions with valgrind's callgrind, shared by the instruction
+// Counting servers' executed instructions with valgrind's callgrind, shared by the instruction
 // benches (bench/http-instructions.js, bench/ws-instructions.js). Instructions do not depend on
 // what else the machine runs, as seconds do on these shared 2-core machines.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, startRedisServer } from '../../test/harness/redis-server.js';
 import { startNodeServer } from './processes.js';
 
-export function requireValgrind() {
+function requireValgrind() {
   try {
     execFileSync('sh', ['-c', 'command -v valgrind && command -v callgrind_control'], { stdio: 'ignore' });
   } catch {
@@ -20,7 +21,7 @@ export function requireValgrind() {
  * is raised and its expiry sweeper slowed to once an hour: under valgrind a reply can take longer
  * than the 2-s deadline, and the sweeper's ticks are per instance, not per request or message.
  */
-export async function startUnderCallgrind(script, args) {
+async function startUnderCallgrind(script, args) {
   const outDir = mkdtempSync(join(tmpdir(), 'callgrind-'));
   // --smc-check: V8 writes the code it runs; the default check misses code on the heap.
   const server = await startNodeServer(script, args, {
@@ -47,4 +48,27 @@ export async function startUnderCallgrind(script, args) {
       rmSync(outDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For each variant, in turn: a server of `script` under callgrind on a free loopback port, with one
+ * Redis shared by all, handed to `measure(variant, server, baseUrl)` and stopped afterwards, as is
+ * the Redis at the end, whatever fails. `argsFor(variant, port, redisUrl)`: the script's arguments.
+ */
+export async function eachUnderCallgrind(script, variants, argsFor, measure) {
+  requireValgrind();
+  const redis = await startRedisServer();
+  try {
+    for (const variant of variants) {
+      const port = await freePort();
+      const server = await startUnderCallgrind(script, argsFor(variant, port, redis.url));
+      try {
+        await measure(variant, server, `http://127.0.0.1:${port}`);
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await redis.stop();
+  }
 }
